@@ -1,0 +1,42 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+/// Kanaria: Istio's data-plane core (VirtualService, DestinationRule, subsets by label) as one Swift program.
+///
+/// Dependency direction, top to bottom (see README "Architecture"):
+/// kanaria → KanariaProxy, KanariaDemo → KanariaConfig → KanariaRouting → KanariaHTTP;  KanariaPosix → CKanariaLinux.
+/// Nothing pure imports KanariaPosix.
+
+let package = Package(
+    name: "Kanaria",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "kanaria", targets: ["kanaria"]),
+        .library(name: "KanariaRouting", targets: ["KanariaRouting"]),
+        .library(name: "KanariaConfig", targets: ["KanariaConfig"]),
+        .library(name: "KanariaHTTP", targets: ["KanariaHTTP"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        .executableTarget(
+            name: "kanaria",
+            dependencies: [
+                "KanariaProxy", "KanariaDemo", "KanariaConfig", "KanariaPosix",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .target(name: "KanariaProxy", dependencies: ["KanariaPosix", "KanariaHTTP", "KanariaRouting"]),
+        .target(name: "KanariaDemo", dependencies: ["KanariaPosix", "KanariaHTTP"]),
+        .target(name: "KanariaConfig", dependencies: ["KanariaRouting", .product(name: "Yams", package: "Yams")]),
+        .target(name: "KanariaRouting", dependencies: ["KanariaHTTP"]),
+        .target(name: "KanariaHTTP"),
+        .target(name: "KanariaPosix", dependencies: ["CKanariaLinux"]),
+        .target(name: "CKanariaLinux"),
+        .testTarget(name: "KanariaHTTPTests", dependencies: ["KanariaHTTP"]),
+        .testTarget(name: "KanariaRoutingTests", dependencies: ["KanariaRouting", "KanariaHTTP"]),
+        .testTarget(name: "KanariaConfigTests", dependencies: ["KanariaConfig", "KanariaRouting", "KanariaHTTP"]),
+    ]
+)

@@ -1,0 +1,1 @@
+// KanariaConfig: Istio/Kubernetes documents → RouteTable (being written).

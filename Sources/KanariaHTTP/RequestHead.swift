@@ -1,0 +1,69 @@
+/// A parsed HTTP/1.x request head whose spans point into the message buffer it was parsed from.
+///
+/// A connection keeps one `RequestHead` and reuses it for every request, so the `headers` array's storage is
+/// allocated once per connection, not per request.
+public struct RequestHead: Sendable {
+    public var method: HTTPMethod = .get
+    public var methodSpan = ByteSpan.empty
+    /// The request-target exactly as sent.
+    public var target = ByteSpan.empty
+    /// The origin-form path and query: the target itself, or what follows the authority of an absolute-form target
+    /// (empty when that is nothing; forward it as "/").
+    public var path = ByteSpan.empty
+    /// Length of `path` before its '?' (the whole path when there is no query).
+    public var pathLengthWithoutQuery: Int32 = 0
+    /// The authority the request is for: from an absolute-form target, else the Host field (empty when absent).
+    public var authority = ByteSpan.empty
+    /// 0 for HTTP/1.0, 1 for HTTP/1.1.
+    public var versionMinor: UInt8 = 1
+    public var headers: [HeaderField] = []
+    /// Bytes of the head, start line and final blank line included: the body starts here.
+    public var headLength = 0
+    public var framing = BodyFraming.none
+    /// Whether the client wants the connection kept open after this exchange.
+    public var keepAlive = true
+    public var expectsContinue = false
+    /// `Connection: upgrade` with an `Upgrade` field (WebSocket and the like).
+    public var isUpgrade = false
+
+    public init() {}
+
+    /// The first field of this kind, if any.
+    @inlinable public func firstField(_ kind: HeaderKind) -> HeaderField? {
+        for field in headers where field.kind == kind { return field }
+        return nil
+    }
+}
+
+/// A request head together with the bytes it was parsed from: what routing reads.
+public struct RequestView {
+    public let message: UnsafeRawBufferPointer
+    public let head: RequestHead
+
+    public init(message: UnsafeRawBufferPointer, head: RequestHead) {
+        self.message = message
+        self.head = head
+    }
+
+    @inlinable public var method: HTTPMethod { head.method }
+    @inlinable public var methodName: UnsafeRawBufferPointer { head.methodSpan.bytes(in: message) }
+    /// The path with its query, as Envoy's `:path`.
+    @inlinable public var path: UnsafeRawBufferPointer { head.path.bytes(in: message) }
+    /// The path without its query string.
+    @inlinable public var pathWithoutQuery: UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(rebasing: message[Int(head.path.start)..<Int(head.path.start) + Int(head.pathLengthWithoutQuery)])
+    }
+    /// The authority (`:authority` in Envoy's terms).
+    @inlinable public var authority: UnsafeRawBufferPointer { head.authority.bytes(in: message) }
+
+    /// The value of the first field named `lowercasedName`, compared case-insensitively; nil when absent.
+    @inlinable public func value(ofField lowercasedName: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer? {
+        for field in head.headers {
+            if Int(field.name.count) == lowercasedName.count,
+               ASCII.equalsIgnoringCase(field.name.bytes(in: message), lowercasedName) {
+                return field.value.bytes(in: message)
+            }
+        }
+        return nil
+    }
+}

@@ -1,0 +1,34 @@
+import KanariaHTTP
+
+/// What routing decided for a request.
+public enum RouteDecision: Sendable, Equatable {
+    /// No virtual host serves the authority, or none of its routes matches: 404 (Envoy's response flag NR).
+    case noRoute
+    /// Send to `cluster` (an index into `RouteTable.clusters`), chosen by route `route`.
+    case cluster(route: Int, cluster: Int)
+}
+
+extension RouteTable {
+    /// The first route of the matching virtual host whose match holds for `request`; pure.
+    public func matchRoute(_ request: RequestView, listener: Int) -> Int? {
+        let listener = listeners[listener]
+        guard let host = listener.hosts.match(request.authority) else { return nil }
+        for routeIndex in listener.hosts.virtualHosts[host].routes {
+            let route = routes[routeIndex]
+            if route.matches.isEmpty { return routeIndex }
+            for match in route.matches where match.matches(request, listenerPort: listener.port) {
+                return routeIndex
+            }
+        }
+        return nil
+    }
+
+    /// Routes `request` received on listener `listener`: the first matching route, then one of its weighted
+    /// destinations, advancing `state`'s picker for that route.
+    public func route(_ request: RequestView, listener: Int, state: inout RoutingState) -> RouteDecision {
+        guard let routeIndex = matchRoute(request, listener: listener) else { return .noRoute }
+        let route = routes[routeIndex]
+        let pick = state.pickDestination(of: route)
+        return .cluster(route: routeIndex, cluster: route.destinations[pick].cluster)
+    }
+}
