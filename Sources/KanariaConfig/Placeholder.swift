@@ -1,1 +1,0 @@
-// KanariaConfig: Istio/Kubernetes documents → RouteTable (being written).
