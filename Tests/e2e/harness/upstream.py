@@ -70,7 +70,7 @@ class Upstream:
     version: str = "v1"
     behaviour: str = "ok"
     accepts: int = 0
-    requests: list[SeenRequest] = field(default_factory=list)
+    requests: list[SeenRequest] = field(default_factory=list, repr=False)
 
     def __post_init__(self) -> None:
         assert self.behaviour in BEHAVIOURS, self.behaviour
