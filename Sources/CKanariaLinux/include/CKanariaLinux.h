@@ -29,4 +29,11 @@ static inline int ckanaria_epoll_ctl(int epfd, int op, int fd, uint32_t events, 
     return epoll_ctl(epfd, op, fd, &event);
 }
 
+/// accept4, pthread_setname_np, sched_getaffinity and getrandom need _GNU_SOURCE, which Swift's Glibc module is
+/// not built with; shim.c defines it and forwards.
+int ckanaria_accept4(int fd, struct sockaddr *address, socklen_t *length, int flags);
+int ckanaria_set_thread_name(const char *name);
+int ckanaria_cpu_count(void);
+uint64_t ckanaria_random64(void);
+
 #endif

@@ -1,0 +1,338 @@
+import KanariaHTTP
+import KanariaPosix
+import KanariaRouting
+
+extension DownstreamConnection {
+    // MARK: Starting an exchange
+
+    /// Routes the parsed head and starts relaying it: first matching route, weighted subset, endpoint, pooled
+    /// upstream connection. Answers 404 (no route) or 503 (no endpoint) itself.
+    func beginExchange() {
+        let snapshot = worker.snapshot
+        requestMethod = head.method
+        requestVersionMinor = head.versionMinor
+        requestHasBody = head.framing != .none
+        closeAfterResponse = !head.keepAlive || worker.draining
+        let message = inbound.readable
+        let decision = snapshot.table.route(RequestView(message: message, head: head), listener: listener, state: &worker.routing)
+        guard case .cluster(_, let cluster) = decision else {
+            finishHead()
+            respondLocally(status: 404, body: "", close: requestHasBody)
+            return
+        }
+        guard let endpoint = worker.routing.pickEndpoint(of: cluster, in: snapshot.table) else {
+            finishHead()
+            respondLocally(status: 503, body: "no healthy upstream", close: requestHasBody)
+            return
+        }
+        self.endpoint = endpoint
+        let pool = worker.pools[endpoint]
+        upstreamHead.clear()
+        pool.authority.withUnsafeBytes { defaultHost in
+            clientAddress.withUnsafeBytes { client in
+                HeadRewriter.writeUpstreamRequest(head, message: message, clientAddress: client,
+                                                  requestID: &worker.requestIDs, defaultHost: defaultHost, into: &upstreamHead)
+            }
+        }
+        requestBody = BodyTracker(framing: head.framing)
+        finishHead()
+        upstreamHeadSent = 0
+        requestSent = false
+        bodyBytesForwarded = false
+        responsePhase = .awaitingHead
+        responseStarted = false
+        retried = false
+        phase = .exchanging
+        attachUpstream(fresh: false)
+    }
+
+    /// Drops the parsed head from `inbound`; its spans are stale afterwards.
+    private func finishHead() {
+        inbound.consume(head.headLength)
+        parser.reset()
+    }
+
+    /// Takes a pooled connection to the chosen endpoint (or opens one) for the current exchange.
+    private func attachUpstream(fresh: Bool) {
+        guard let connection = worker.acquireUpstream(endpoint: endpoint, fresh: fresh) else {
+            failExchange(.connectFailure)
+            return
+        }
+        connection.owner = self
+        connection.state = connection.state == .connecting ? .connecting : .active
+        upstream = connection
+    }
+
+    // MARK: Relaying
+
+    func stepExchange() -> Bool {
+        guard let upstream else { return false }
+        if upstream.state == .connecting { return false }
+        var progressed = false
+        if !requestSent {
+            progressed = pumpRequest(upstream)
+            if phase != .exchanging || self.upstream !== upstream { return true }
+        }
+        if pumpResponse(upstream) { return true }
+        return progressed && phase == .exchanging
+    }
+
+    /// Client → upstream: the rewritten head, then the body straight from `inbound`.
+    private func pumpRequest(_ upstream: UpstreamConnection) -> Bool {
+        var progressed = false
+        while true {
+            if !requestBody.endIdentified && inbound.readableCount > requestBody.identified {
+                do {
+                    _ = try requestBody.identify(in: inbound.readable)
+                } catch {
+                    abortExchange(clientStatus: 400, body: error.reason)
+                    return true
+                }
+            }
+            let headLeft = upstreamHead.readableCount - upstreamHeadSent
+            let bodyReady = requestBody.identified
+            if headLeft == 0 && bodyReady == 0 {
+                if requestBody.endIdentified {
+                    requestSent = true
+                    return progressed
+                }
+                if readClosed {
+                    // The client went away in the middle of its body: nothing can complete this exchange.
+                    close()
+                    return true
+                }
+                guard readable else { return progressed }
+                inbound.compact()
+                guard readFromClient() else { return progressed }
+                progressed = true
+                continue
+            }
+            guard upstream.writable else { return progressed }
+            let body = UnsafeRawBufferPointer(start: inbound.readable.baseAddress, count: bodyReady)
+            let result: Result<Int, Errno>
+            if headLeft > 0 {
+                let head = UnsafeRawBufferPointer(rebasing: upstreamHead.readable[upstreamHeadSent...])
+                result = bodyReady > 0 ? Syscall.writev(upstream.fd, head, body) : Syscall.write(upstream.fd, head)
+            } else {
+                result = Syscall.write(upstream.fd, body)
+            }
+            switch result {
+            case .success(let n):
+                let fromHead = min(n, headLeft)
+                upstreamHeadSent += fromHead
+                let fromBody = n - fromHead
+                if fromBody > 0 {
+                    inbound.consume(fromBody)
+                    requestBody.forwarded(fromBody)
+                    bodyBytesForwarded = true
+                }
+                if n < headLeft + bodyReady { upstream.writable = false }
+                progressed = true
+            case .failure(let error):
+                upstream.writable = false
+                if error == .wouldBlock { return progressed }
+                failExchange(.connectionTermination)
+                return true
+            }
+        }
+    }
+
+    /// Upstream → client: the response head (rewritten into `outbound`), then the body straight from the
+    /// upstream's buffer.
+    private func pumpResponse(_ upstream: UpstreamConnection) -> Bool {
+        var progressed = false
+        while true {
+            switch responsePhase {
+            case .awaitingHead:
+                if !upstream.inbound.isEmpty {
+                    let complete: Bool
+                    do {
+                        complete = try upstream.responseParser.parse(upstream.inbound.readable, requestMethod: requestMethod,
+                                                                     into: &upstream.responseHead)
+                    } catch {
+                        failExchange(.protocolError)
+                        return true
+                    }
+                    if complete {
+                        if startResponse(upstream) { progressed = true; continue }
+                        return true
+                    }
+                }
+                if !outbound.isEmpty && writable {
+                    // An interim response (100 Continue) waits here.
+                    if !flushOutboundForExchange() { return true }
+                }
+                if upstream.readClosed {
+                    failExchange(upstream.inbound.isEmpty ? .connectionTermination : .protocolError)
+                    return true
+                }
+                guard upstream.readable, upstream.readSome(limit: worker.headLimits.maxHeadBytes + 1) else { return progressed }
+                progressed = true
+            case .body:
+                if !responseBody.endIdentified {
+                    do {
+                        let drop = try responseBody.identify(in: upstream.inbound.readable)
+                        if drop > 0 {
+                            upstream.inbound.consume(drop)
+                            progressed = true
+                            continue
+                        }
+                    } catch {
+                        close()  // the head is out: all the client can learn is that the response broke off
+                        return true
+                    }
+                }
+                let bodyReady = responseBody.identified
+                if outbound.isEmpty && bodyReady == 0 {
+                    if responseBody.endIdentified {
+                        finishExchange(upstream)
+                        return true
+                    }
+                    if upstream.readClosed {
+                        if responseBody.sourceClosed() { continue }
+                        close()  // truncated: the upstream closed before the body's end
+                        return true
+                    }
+                    guard upstream.readable else { return progressed }
+                    upstream.inbound.compact()
+                    guard upstream.readSome(limit: 0) else { return progressed }
+                    progressed = true
+                    continue
+                }
+                guard writable else { return progressed }
+                let body = UnsafeRawBufferPointer(start: upstream.inbound.readable.baseAddress, count: bodyReady)
+                let pending = outbound.readableCount
+                let result = pending > 0
+                    ? (bodyReady > 0 ? Syscall.writev(fd, outbound.readable, body) : Syscall.write(fd, outbound.readable))
+                    : Syscall.write(fd, body)
+                switch result {
+                case .success(let n):
+                    let fromHead = min(n, pending)
+                    outbound.consume(fromHead)
+                    let fromBody = n - fromHead
+                    if fromBody > 0 {
+                        upstream.inbound.consume(fromBody)
+                        responseBody.forwarded(fromBody)
+                    }
+                    if n < pending + bodyReady { writable = false }
+                    lastActivity = worker.now
+                    progressed = true
+                case .failure(let error):
+                    writable = false
+                    if error == .wouldBlock { return progressed }
+                    close()
+                    return true
+                }
+            }
+        }
+    }
+
+    /// Handles a complete response head. Returns true to keep relaying, false when the exchange ended.
+    private func startResponse(_ upstream: UpstreamConnection) -> Bool {
+        let response = upstream.responseHead
+        let message = upstream.inbound.readable
+        if response.isInformational {
+            guard response.status != 101 else {
+                failExchange(.protocolError)  // no upgrade was asked for: Upgrade is not forwarded
+                return false
+            }
+            if requestVersionMinor == 1 {
+                outbound.append(UnsafeRawBufferPointer(rebasing: message[0..<response.headLength]))
+            }
+            upstream.inbound.consume(response.headLength)
+            upstream.responseParser.reset()
+            return true
+        }
+        let dechunk = response.framing == .chunked && requestVersionMinor == 0
+        if response.framing == .untilClose { closeAfterResponse = true }
+        var adjustments = HeadRewriter.ResponseAdjustments()
+        adjustments.dechunk = dechunk
+        adjustments.close = closeAfterResponse || dechunk
+        adjustments.keepAliveForHTTP10 = requestVersionMinor == 0 && !adjustments.close
+        if dechunk { closeAfterResponse = true }  // the de-chunked body can only be delimited by closing
+        HeadRewriter.writeClientResponse(response, message: message, adjustments: adjustments, into: &outbound)
+        upstream.inbound.consume(response.headLength)
+        upstream.responseParser.reset()
+        upstreamKeepAlive = response.keepAlive
+        responseBody = BodyTracker(framing: response.framing, dechunk: dechunk)
+        responsePhase = .body
+        responseStarted = true
+        return true
+    }
+
+    private func flushOutboundForExchange() -> Bool {
+        switch Syscall.write(fd, outbound.readable) {
+        case .success(let n):
+            if n < outbound.readableCount { writable = false }
+            outbound.consume(n)
+            return true
+        case .failure(let error):
+            writable = false
+            if error == .wouldBlock { return true }
+            close()
+            return false
+        }
+    }
+
+    // MARK: Ending an exchange
+
+    /// The response was relayed whole: return the upstream connection to its pool when it can carry another
+    /// request, then read the next request (or close).
+    private func finishExchange(_ upstream: UpstreamConnection) {
+        self.upstream = nil
+        upstream.owner = nil
+        upstream.exchangesCompleted += 1
+        let reusable = upstreamKeepAlive && requestSent && !upstream.readClosed && upstream.inbound.isEmpty
+            && !responseBody.endsAtClose
+        if reusable {
+            worker.releaseUpstream(upstream)
+        } else {
+            worker.closeUpstream(upstream)
+        }
+        if !requestSent { closeAfterResponse = true }
+        if closeAfterResponse || worker.draining {
+            startLingeringClose()
+        } else {
+            phase = .readingHead
+            lastActivity = worker.now
+        }
+    }
+
+    /// The upstream failed before a response could be relayed. A pooled connection that turns out stale is
+    /// retried once on a new connection when no body byte was sent; otherwise the client gets Envoy's answer.
+    func failExchange(_ failure: UpstreamFailure) {
+        let wasPooled = (upstream?.exchangesCompleted ?? 0) > 0
+        if let upstream {
+            self.upstream = nil
+            upstream.owner = nil
+            worker.closeUpstream(upstream)
+        }
+        if responseStarted {
+            close()
+            return
+        }
+        if failure == .connectionTermination && wasPooled && !retried && !bodyBytesForwarded {
+            retried = true
+            upstreamHeadSent = 0
+            requestSent = false
+            attachUpstream(fresh: true)
+            return
+        }
+        if !requestSent { closeAfterResponse = true }
+        respondLocally(status: failure.status, body: failure.body, close: closeAfterResponse)
+    }
+
+    /// The client sent a body the proxy cannot relay (bad chunked framing): drop the upstream and answer, then close.
+    private func abortExchange(clientStatus: Int, body: String) {
+        if let upstream {
+            self.upstream = nil
+            upstream.owner = nil
+            worker.closeUpstream(upstream)
+        }
+        if responseStarted {
+            close()
+        } else {
+            respondLocally(status: clientStatus, body: body, close: true)
+        }
+    }
+}

@@ -1,0 +1,267 @@
+import KanariaHTTP
+import KanariaPosix
+import KanariaRouting
+
+/// A client connection and the exchange it is in. HTTP/1.1 with keep-alive; pipelined requests wait in `inbound`
+/// and are answered one after another, in order.
+///
+/// The connection is a small state machine driven by readiness: every epoll event on its socket or on its
+/// upstream's calls `drive()`, which makes all the progress possible without blocking and returns.
+final class DownstreamConnection {
+    enum Phase {
+        /// Waiting for (the rest of) a request head.
+        case readingHead
+        /// Relaying a request to an upstream and its response back.
+        case exchanging
+        /// Writing an answer of the proxy's own (`outbound`), then reading the next request or closing.
+        case writingLocalResponse
+        /// Our side is shut; reading and discarding until the client closes, so that it reads our last answer
+        /// before any reset (nginx's lingering close).
+        case lingering
+        case closed
+    }
+
+    /// Why an upstream exchange failed before the response could be relayed.
+    enum UpstreamFailure {
+        case connectFailure
+        case connectionTermination
+        case protocolError
+
+        var status: Int { self == .protocolError ? 502 : 503 }
+
+        /// Envoy's wording, so people who know Istio recognise the answer.
+        var body: String {
+            switch self {
+            case .connectFailure: "upstream connect error or disconnect/reset before headers. reset reason: connection failure"
+            case .connectionTermination: "upstream connect error or disconnect/reset before headers. reset reason: connection termination"
+            case .protocolError: "upstream connect error or disconnect/reset before headers. reset reason: protocol error"
+            }
+        }
+    }
+
+    enum ResponsePhase { case awaitingHead, body }
+
+    unowned(unsafe) let worker: Worker
+    var fd: Int32 = -1
+    /// Index of the listener (gateway port) the connection arrived on, in the route table.
+    var listener = 0
+    var gatewayPort = 0
+    /// Bytes from the client not yet handled: the current head or body, and any pipelined requests after it.
+    var inbound: ByteBuffer
+    /// Bytes for the client not yet written: a response head, or an answer of the proxy's own.
+    var outbound: ByteBuffer
+    var readable = false
+    var writable = true
+    var readClosed = false
+    /// The client's IP address as text, for `x-forwarded-for`.
+    var clientAddress: [UInt8] = []
+    var parser = RequestHeadParser()
+    var head = RequestHead()
+    var phase = Phase.closed
+    /// Position in the worker's list of open connections.
+    var openIndex = -1
+    var lastActivity: Int64 = 0
+
+    // The exchange in progress.
+    var upstream: UpstreamConnection?
+    var upstreamHead: ByteBuffer
+    var upstreamHeadSent = 0
+    var requestBody = BodyTracker(framing: .none)
+    var requestHasBody = false
+    var requestSent = false
+    var bodyBytesForwarded = false
+    var requestMethod = HTTPMethod.get
+    var requestVersionMinor: UInt8 = 1
+    var endpoint = 0
+    var responsePhase = ResponsePhase.awaitingHead
+    var responseBody = BodyTracker(framing: .none)
+    var responseStarted = false
+    var upstreamKeepAlive = true
+    var closeAfterResponse = false
+    var retried = false
+
+    init(worker: Worker) {
+        self.worker = worker
+        inbound = ByteBuffer(capacity: 16 * 1024)
+        outbound = ByteBuffer(capacity: 4 * 1024)
+        upstreamHead = ByteBuffer(capacity: 2 * 1024)
+    }
+
+    deinit {
+        inbound.deallocate()
+        outbound.deallocate()
+        upstreamHead.deallocate()
+    }
+
+    /// Makes a recycled object ready for a newly accepted client.
+    func reset(fd: Int32, listener: Int, gatewayPort: Int, clientAddress: [UInt8], now: Int64) {
+        self.fd = fd
+        self.listener = listener
+        self.gatewayPort = gatewayPort
+        self.clientAddress = clientAddress
+        inbound.clear()
+        outbound.clear()
+        readable = true  // TCP_DEFER_ACCEPT: a connection is accepted once its first bytes are there
+        writable = true
+        readClosed = false
+        parser.reset()
+        phase = .readingHead
+        lastActivity = now
+        upstream = nil
+        closeAfterResponse = false
+    }
+
+    /// Records readiness from epoll and makes progress.
+    @inline(__always)
+    func handle(_ events: EpollEvents) {
+        if !events.isDisjoint(with: [.readable, .peerHangUp, .hangUp, .error]) { readable = true }
+        if events.contains(.writable) || !events.isDisjoint(with: [.hangUp, .error]) { writable = true }
+        drive()
+    }
+
+    /// Makes every step that can be made without blocking.
+    func drive() {
+        while true {
+            let progressed: Bool
+            switch phase {
+            case .readingHead: progressed = stepReadingHead()
+            case .exchanging: progressed = stepExchange()
+            case .writingLocalResponse: progressed = stepWritingLocalResponse()
+            case .lingering: progressed = stepLingering()
+            case .closed: return
+            }
+            if !progressed { return }
+        }
+    }
+
+    // MARK: Reading a request head
+
+    private func stepReadingHead() -> Bool {
+        if !inbound.isEmpty {
+            let blank = RequestHeadParser.leadingEmptyLines(inbound.readable)
+            if blank > 0 { inbound.consume(blank) }
+            do {
+                if try parser.parse(inbound.readable, into: &head) {
+                    beginExchange()
+                    return true
+                }
+            } catch {
+                parser.reset()
+                respondLocally(status: error.status, body: error.reason, close: true)
+                return true
+            }
+        } else if worker.draining {
+            close()
+            return false
+        }
+        if readClosed {
+            close()
+            return false
+        }
+        guard readable else { return false }
+        if inbound.writableCount < 1024 { inbound.reserve(4096) }
+        return readFromClient()
+    }
+
+    /// One read into `inbound`; false when there was nothing to read.
+    @inline(__always)
+    func readFromClient() -> Bool {
+        let space = inbound.writableCount
+        guard space > 0 else { return false }
+        switch Syscall.read(fd, into: inbound.writable) {
+        case .success(let n):
+            if n == 0 {
+                readClosed = true
+            } else {
+                inbound.didWrite(n)
+                lastActivity = worker.now
+                if n < space { readable = false }
+            }
+            return true
+        case .failure(let error):
+            readable = false
+            if error == .wouldBlock { return false }
+            readClosed = true
+            return true
+        }
+    }
+
+    // MARK: Answers of the proxy's own
+
+    /// Queues a short answer of the proxy's own. A request body that was not read makes the connection close
+    /// after it, since the next request could not be found.
+    func respondLocally(status: Int, body: String, close: Bool) {
+        let mustClose = close || closeAfterResponse || worker.draining
+        outbound.clear()
+        HeadRewriter.writeLocalResponse(status: status, body: body, close: mustClose,
+                                        headRequest: requestMethod == .head, into: &outbound)
+        closeAfterResponse = mustClose
+        phase = .writingLocalResponse
+    }
+
+    private func stepWritingLocalResponse() -> Bool {
+        guard flushOutbound() else { return false }
+        guard outbound.isEmpty else { return false }
+        if closeAfterResponse {
+            startLingeringClose()
+        } else {
+            phase = .readingHead
+        }
+        return true
+    }
+
+    /// Writes as much of `outbound` as the socket takes. False when the client is gone (then the connection is
+    /// closed) or nothing could be written.
+    private func flushOutbound() -> Bool {
+        while !outbound.isEmpty && writable {
+            switch Syscall.write(fd, outbound.readable) {
+            case .success(let n):
+                if n < outbound.readableCount { writable = false }
+                outbound.consume(n)
+            case .failure(let error):
+                writable = false
+                if error != .wouldBlock {
+                    close()
+                    return false
+                }
+            }
+        }
+        return true
+    }
+
+    /// Closes once `outbound` is written: shuts our side, then waits for the client's close (see `.lingering`).
+    func startLingeringClose() {
+        guard outbound.isEmpty else {
+            phase = .writingLocalResponse
+            return
+        }
+        Socket.shutdownWrite(fd)
+        phase = .lingering
+        lastActivity = worker.now
+    }
+
+    private func stepLingering() -> Bool {
+        while readable && !readClosed {
+            inbound.clear()
+            _ = readFromClient()
+        }
+        if readClosed { close() }
+        return false
+    }
+
+    // MARK: Closing
+
+    /// Closes the client connection and any upstream attached to it.
+    func close() {
+        guard phase != .closed else { return }
+        if let upstream {
+            self.upstream = nil
+            upstream.owner = nil
+            worker.closeUpstream(upstream)
+        }
+        Syscall.close(fd)
+        fd = -1
+        phase = .closed
+        worker.retire(self)
+    }
+}

@@ -1,0 +1,175 @@
+import KanariaHTTP
+
+/// Builds the heads the proxy sends: the upstream request from the client's, the client response from the
+/// upstream's, and the proxy's own answers. Pure: bytes in, bytes out.
+///
+/// Header lines that need no change are copied as they arrived, never re-encoded.
+enum HeadRewriter {
+    /// Writes the request to send upstream, as Envoy forwards it: HTTP/1.1, origin-form target, hop-by-hop fields
+    /// removed (the body's own framing, Content-Length or chunked, is kept since the body is relayed unchanged),
+    /// `x-forwarded-for` with the client's address appended, `x-forwarded-proto` set to the downstream scheme, and
+    /// `x-request-id` kept or, when absent, generated.
+    static func writeUpstreamRequest(
+        _ head: RequestHead, message: UnsafeRawBufferPointer, clientAddress: UnsafeRawBufferPointer,
+        requestID: inout RequestIDGenerator, defaultHost: UnsafeRawBufferPointer, into out: inout ByteBuffer
+    ) {
+        out.append(head.methodSpan.bytes(in: message))
+        out.append(byte: 0x20)
+        if head.path.isEmpty { out.append(byte: 0x2F) } else { out.append(head.path.bytes(in: message)) }
+        out.append(" HTTP/1.1\r\n")
+        var sawForwardedFor = false
+        var sawRequestID = false
+        var sawHost = false
+        for field in head.headers {
+            switch field.kind {
+            case .connection, .keepAlive, .proxyConnection, .te, .upgrade, .xForwardedProto:
+                continue
+            case .xForwardedFor:
+                if sawForwardedFor { continue }  // several lines: RFC 9110 lets us join them; keep the first, append
+                sawForwardedFor = true
+                out.append(field.name.bytes(in: message))
+                out.append(": ")
+                out.append(field.value.bytes(in: message))
+                out.append(", ")
+                out.append(clientAddress)
+                out.append("\r\n")
+            case .xRequestId:
+                sawRequestID = true
+                out.append(field.line.bytes(in: message))
+            case .host:
+                sawHost = true
+                out.append(field.line.bytes(in: message))
+            default:
+                out.append(field.line.bytes(in: message))
+            }
+        }
+        if !sawHost {
+            out.append("host: ")
+            out.append(head.authority.isEmpty ? defaultHost : head.authority.bytes(in: message))
+            out.append("\r\n")
+        }
+        if !sawForwardedFor {
+            out.append("x-forwarded-for: ")
+            out.append(clientAddress)
+            out.append("\r\n")
+        }
+        out.append("x-forwarded-proto: http\r\n")
+        if !sawRequestID {
+            out.append("x-request-id: ")
+            requestID.appendUUID(to: &out)
+            out.append("\r\n")
+        }
+        out.append("\r\n")
+    }
+
+    /// How the client's response head must change from the upstream's.
+    struct ResponseAdjustments {
+        /// The client will not be able to read a chunked body (HTTP/1.0): drop Transfer-Encoding, relay de-chunked.
+        var dechunk = false
+        /// Tell the client the connection closes after this response.
+        var close = false
+        /// Tell an HTTP/1.0 client the connection stays open.
+        var keepAliveForHTTP10 = false
+    }
+
+    /// Writes the response head for the client: the upstream's status and fields, hop-by-hop fields removed.
+    static func writeClientResponse(
+        _ head: ResponseHead, message: UnsafeRawBufferPointer, adjustments: ResponseAdjustments, into out: inout ByteBuffer
+    ) {
+        out.append("HTTP/1.1")
+        out.append(UnsafeRawBufferPointer(rebasing: message[8..<Int(head.statusLine.end)]))
+        for field in head.headers {
+            switch field.kind {
+            case .connection, .keepAlive, .proxyConnection, .te, .upgrade:
+                continue
+            case .transferEncoding where adjustments.dechunk:
+                continue
+            default:
+                out.append(field.line.bytes(in: message))
+            }
+        }
+        if adjustments.close {
+            out.append("connection: close\r\n")
+        } else if adjustments.keepAliveForHTTP10 {
+            out.append("connection: keep-alive\r\n")
+        }
+        out.append("\r\n")
+    }
+
+    /// The proxy's own answer (404 no route, 503 no healthy upstream, 400 bad request, …): a short text body.
+    static func writeLocalResponse(
+        status: Int, body: String, close: Bool, headRequest: Bool, into out: inout ByteBuffer
+    ) {
+        out.append("HTTP/1.1 ")
+        out.append(decimal: status)
+        out.append(byte: 0x20)
+        out.append(reasonPhrase(status))
+        out.append("\r\ncontent-length: ")
+        out.append(decimal: body.utf8.count)
+        if !body.isEmpty { out.append("\r\ncontent-type: text/plain") }
+        out.append("\r\nserver: kanaria")
+        if close { out.append("\r\nconnection: close") }
+        out.append("\r\n\r\n")
+        if !headRequest { out.append(body) }
+    }
+
+    static func reasonPhrase(_ status: Int) -> StaticString {
+        switch status {
+        case 100: "Continue"
+        case 200: "OK"
+        case 400: "Bad Request"
+        case 404: "Not Found"
+        case 408: "Request Timeout"
+        case 413: "Content Too Large"
+        case 414: "URI Too Long"
+        case 431: "Request Header Fields Too Large"
+        case 500: "Internal Server Error"
+        case 501: "Not Implemented"
+        case 502: "Bad Gateway"
+        case 503: "Service Unavailable"
+        case 504: "Gateway Timeout"
+        case 505: "HTTP Version Not Supported"
+        default: "Unknown"
+        }
+    }
+}
+
+/// Generates `x-request-id` values: random UUIDs (version 4, RFC 9562) from a per-worker generator.
+struct RequestIDGenerator {
+    private var state: UInt64
+
+    init(seed: UInt64) { state = seed }
+
+    private mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// Appends 36 characters: xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx.
+    mutating func appendUUID(to out: inout ByteBuffer) {
+        let high = (next() & 0xFFFF_FFFF_FFFF_0FFF) | 0x0000_0000_0000_4000
+        let low = (next() & 0x3FFF_FFFF_FFFF_FFFF) | 0x8000_0000_0000_0000
+        out.reserve(36)
+        appendHex(high >> 32, digits: 8, to: &out)
+        out.append(byte: 0x2D)
+        appendHex(high >> 16, digits: 4, to: &out)
+        out.append(byte: 0x2D)
+        appendHex(high, digits: 4, to: &out)
+        out.append(byte: 0x2D)
+        appendHex(low >> 48, digits: 4, to: &out)
+        out.append(byte: 0x2D)
+        appendHex(low, digits: 12, to: &out)
+    }
+
+    private func appendHex(_ value: UInt64, digits: Int, to out: inout ByteBuffer) {
+        var shift = (digits - 1) * 4
+        while shift >= 0 {
+            let d = UInt8((value >> UInt64(shift)) & 0xF)
+            out.append(byte: d < 10 ? 48 + d : 87 + d)
+            shift -= 4
+        }
+    }
+}

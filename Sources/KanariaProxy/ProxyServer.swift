@@ -1,0 +1,96 @@
+import KanariaPosix
+import KanariaRouting
+
+/// The data plane: binds the Gateway listeners, runs the workers, publishes new configurations and drains.
+///
+/// Every worker binds its own listener on each port (SO_REUSEPORT); a port given as 0 is bound once first to
+/// learn the port the kernel chose, and the other workers bind that port.
+public final class ProxyServer: @unchecked Sendable {
+    public let options: ProxyOptions
+    /// Where each listener ended up (a port 0 resolved), in the order of the bindings given.
+    public private(set) var boundAddresses: [(gatewayPort: Int, address: SocketAddress)] = []
+    private let control: ProxyControl
+    private var workerListeners: [[(fd: Int32, listener: Int, gatewayPort: Int)]] = []
+    private var threads: [PosixThread] = []
+
+    /// Binds every listener; throws when an address cannot be bound (in use, not permitted).
+    public init(table: RouteTable, bindings: [ListenerBinding], options: ProxyOptions) throws(ProxyStartError) {
+        self.options = options
+        do {
+            control = try ProxyControl(snapshot: ConfigSnapshot(table: table), workers: options.workers)
+        } catch {
+            throw ProxyStartError(message: "cannot create event descriptors: \(error)")
+        }
+        workerListeners = Array(repeating: [], count: options.workers)
+        for binding in bindings {
+            guard let listener = table.listenerIndex(port: binding.gatewayPort) else {
+                throw ProxyStartError(message: "no Gateway server has port \(binding.gatewayPort)")
+            }
+            var address = binding.address
+            for worker in 0..<options.workers {
+                let fd: Int32
+                do {
+                    fd = try Socket.listen(on: address, deferAccept: true)
+                } catch {
+                    closeListeners()
+                    throw ProxyStartError(message: "cannot listen on \(address) for gateway port \(binding.gatewayPort): \(error)")
+                }
+                if worker == 0, let actual = try? Socket.localAddress(of: fd) {
+                    address = actual
+                    boundAddresses.append((binding.gatewayPort, actual))
+                }
+                workerListeners[worker].append((fd, listener, binding.gatewayPort))
+            }
+        }
+    }
+
+    private func closeListeners() {
+        for listeners in workerListeners { for entry in listeners { Syscall.close(entry.fd) } }
+        workerListeners = []
+    }
+
+    /// Starts the worker threads.
+    public func start() throws(ProxyStartError) {
+        var workers: [Worker] = []
+        for index in 0..<options.workers {
+            do {
+                workers.append(try Worker(index: index, control: control, options: options, listeners: workerListeners[index]))
+            } catch {
+                throw ProxyStartError(message: "cannot start worker \(index): \(error)")
+            }
+        }
+        for worker in workers {
+            let box = UnsafeTransfer(worker)
+            threads.append(PosixThread.spawn(name: "kanaria-w\(worker.index)") { box.value.run() })
+        }
+    }
+
+    /// Replaces the routing configuration; requests already routed finish with the old one.
+    public func apply(_ table: RouteTable) {
+        control.publish(ConfigSnapshot(table: table))
+    }
+
+    /// Stops accepting, lets requests in flight finish (up to the drain timeout), then returns.
+    public func drainAndStop() {
+        control.beginDrain()
+        for thread in threads { thread.join() }
+        threads = []
+    }
+
+    /// Waits for the workers to stop.
+    public func wait() {
+        for thread in threads { thread.join() }
+    }
+}
+
+/// Why the proxy could not start, in words for the user.
+public struct ProxyStartError: Error, CustomStringConvertible {
+    public let message: String
+    public var description: String { message }
+}
+
+/// Hands a worker, built on the main thread, to the thread that will own it from then on.
+struct UnsafeTransfer<Value>: @unchecked Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
+}

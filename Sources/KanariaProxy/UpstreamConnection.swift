@@ -1,0 +1,95 @@
+import KanariaHTTP
+import KanariaPosix
+
+/// A connection from a worker to one upstream endpoint. Either connecting, attached to the client exchange it
+/// serves (`owner`), or idle in its endpoint's pool. The response parser lives here because the response bytes do.
+final class UpstreamConnection {
+    enum State {
+        case connecting
+        case active
+        case idle
+        case closed
+    }
+
+    var fd: Int32 = -1
+    var state = State.closed
+    var inbound: ByteBuffer
+    /// Edge-triggered readiness, as last reported by epoll and not yet used up.
+    var readable = false
+    var writable = false
+    /// The upstream closed its side (a read returned 0) or the connection failed.
+    var readClosed = false
+    /// The exchange this connection is serving.
+    unowned(unsafe) var owner: DownstreamConnection?
+    unowned(unsafe) var pool: EndpointPool!
+    /// Requests completed on this connection: more than 0 means it came from the pool and may be stale.
+    var exchangesCompleted = 0
+    /// When the current connect began, or when the connection went idle.
+    var since: Int64 = 0
+    var responseParser = ResponseHeadParser()
+    var responseHead = ResponseHead()
+
+    init() {
+        inbound = ByteBuffer(capacity: 16 * 1024)
+    }
+
+    deinit { inbound.deallocate() }
+
+    /// Makes a recycled object ready for a new descriptor.
+    func reset(fd: Int32, pool: EndpointPool, now: Int64) {
+        self.fd = fd
+        self.pool = pool
+        state = .connecting
+        inbound.clear()
+        readable = false
+        writable = false
+        readClosed = false
+        owner = nil
+        exchangesCompleted = 0
+        since = now
+        responseParser.reset()
+    }
+
+    /// Reads into `inbound`, growing it only up to `limit` bytes of unread data.
+    /// - Returns: false when nothing could be read now (no data, or no room).
+    func readSome(limit: Int) -> Bool {
+        if inbound.writableCount == 0 {
+            if inbound.readableCount >= limit { return false }
+            inbound.reserve(4096)
+        }
+        let space = inbound.writableCount
+        switch Syscall.read(fd, into: inbound.writable) {
+        case .success(let n):
+            if n == 0 {
+                readClosed = true
+            } else {
+                inbound.didWrite(n)
+                if n < space { readable = false }
+            }
+            return true
+        case .failure(let error):
+            readable = false
+            if error != .wouldBlock { readClosed = true }
+            return error != .wouldBlock
+        }
+    }
+}
+
+/// One worker's keep-alive connections to one endpoint, most recently used first out.
+final class EndpointPool {
+    let address: SocketAddress?
+    /// `address:port` as bytes (the Host for a request that has none).
+    let authority: [UInt8]
+    var idle: [UpstreamConnection] = []
+    /// False once a new configuration no longer has this endpoint: connections finishing then are closed.
+    var isCurrent = true
+
+    init(address: SocketAddress?, authority: [UInt8]) {
+        self.address = address
+        self.authority = authority
+    }
+
+    func remove(_ connection: UpstreamConnection) {
+        if let index = idle.lastIndex(where: { $0 === connection }) { idle.remove(at: index) }
+    }
+}

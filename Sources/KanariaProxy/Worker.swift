@@ -1,0 +1,324 @@
+import KanariaHTTP
+import KanariaPosix
+import KanariaRouting
+
+/// One event-loop thread: its own epoll, listeners (SO_REUSEPORT), client connections, upstream pools, weighted
+/// picker state and request-id generator. Nothing here is shared with another worker; the only cross-thread
+/// traffic is `ProxyControl` (a new configuration, drain).
+final class Worker {
+    /// epoll tokens: connection objects are 16-byte aligned, so the low bits of their address say what they are.
+    enum Token {
+        static let downstreamTag: UInt64 = 1
+        static let upstreamTag: UInt64 = 2
+        static let tagMask: UInt64 = 3
+        static let wake: UInt64 = 0 << 2
+        static let timer: UInt64 = 1 << 2
+        static func listener(_ index: Int) -> UInt64 { UInt64(index + 2) << 2 }
+    }
+
+    let index: Int
+    let control: ProxyControl
+    let options: ProxyOptions
+    let headLimits = HeadLimits()
+    private let epoll: Epoll
+    private let timer: PeriodicTimer
+    /// This worker's listening sockets with the route-table listener each serves.
+    private var listeners: [(fd: Int32, listener: Int, gatewayPort: Int)]
+    private(set) var snapshot: ConfigSnapshot
+    private var snapshotGeneration: Int
+    var routing: RoutingState
+    var pools: [EndpointPool]
+    var requestIDs: RequestIDGenerator
+    /// Coarse monotonic time of the current loop turn, in milliseconds.
+    private(set) var now: Int64
+    private(set) var draining = false
+    private var drainDeadline: Int64 = 0
+
+    /// Open client connections (for timeouts and draining).
+    private var open: [DownstreamConnection] = []
+    /// Connections closed during this turn: kept alive until its events are all handled, then recycled.
+    private var retiredDownstreams: [DownstreamConnection] = []
+    private var retiredUpstreams: [UpstreamConnection] = []
+    private var spareDownstreams: [DownstreamConnection] = []
+    private var spareUpstreams: [UpstreamConnection] = []
+    private static let maxSpare = 256
+
+    init(index: Int, control: ProxyControl, options: ProxyOptions, listeners: [(fd: Int32, listener: Int, gatewayPort: Int)]) throws(Errno) {
+        self.index = index
+        self.control = control
+        self.options = options
+        self.listeners = listeners
+        self.epoll = try Epoll(capacity: 512)
+        self.timer = try PeriodicTimer(periodMilliseconds: 1000)
+        let (snapshot, generation) = control.currentSnapshot()
+        self.snapshot = snapshot
+        self.snapshotGeneration = generation
+        let seed = systemRandom64()
+        self.routing = RoutingState(table: snapshot.table, split: options.split, seed: seed)
+        self.pools = Self.makePools(for: snapshot, reusing: [])
+        self.requestIDs = RequestIDGenerator(seed: seed ^ 0x5DEE_CE66_D1CE_4E5B)
+        self.now = monotonicMilliseconds()
+        try epoll.add(control.wakeFD(for: index), events: [.readable], token: Token.wake)
+        try epoll.add(timer.fd, events: [.readable], token: Token.timer)
+        for (i, entry) in listeners.enumerated() {
+            try epoll.add(entry.fd, events: [.readable], token: Token.listener(i))
+        }
+    }
+
+    // MARK: The loop
+
+    /// Runs until a drain completes.
+    func run() {
+        while true {
+            let count = epoll.wait(timeoutMilliseconds: -1)
+            now = monotonicMilliseconds()
+            if control.generation != snapshotGeneration { adoptNewSnapshot() }
+            for i in 0..<count {
+                let (token, events) = epoll.event(at: i)
+                switch token & Token.tagMask {
+                case Token.downstreamTag:
+                    let connection = Unmanaged<DownstreamConnection>.fromOpaque(UnsafeRawPointer(bitPattern: UInt(token & ~Token.tagMask))!)
+                    connection._withUnsafeGuaranteedRef { if $0.fd >= 0 { $0.handle(events) } }
+                case Token.upstreamTag:
+                    let connection = Unmanaged<UpstreamConnection>.fromOpaque(UnsafeRawPointer(bitPattern: UInt(token & ~Token.tagMask))!)
+                    connection._withUnsafeGuaranteedRef { if $0.fd >= 0 { handleUpstream($0, events) } }
+                default:
+                    handleControl(token, events)
+                }
+            }
+            recycleRetired()
+            if draining && (open.isEmpty || now >= drainDeadline) { break }
+        }
+        for connection in open { connection.close() }
+        recycleRetired()
+        for pool in pools { for connection in pool.idle { Syscall.close(connection.fd) } }
+    }
+
+    private func handleControl(_ token: UInt64, _ events: EpollEvents) {
+        switch token {
+        case Token.wake:
+            control.acknowledgeWake(for: index)
+            if control.isDraining && !draining { beginDrain() }
+        case Token.timer:
+            timer.acknowledge()
+            checkTimeouts()
+        default:
+            acceptConnections(listenerSlot: Int(token >> 2) - 2)
+        }
+    }
+
+    // MARK: Clients
+
+    private func acceptConnections(listenerSlot: Int) {
+        guard listenerSlot < listeners.count else { return }
+        let entry = listeners[listenerSlot]
+        for _ in 0..<64 {
+            switch Socket.accept(entry.fd) {
+            case .success(let (fd, peer)):
+                Socket.setNoDelay(fd)
+                let connection = spareDownstreams.popLast() ?? DownstreamConnection(worker: self)
+                connection.reset(fd: fd, listener: entry.listener, gatewayPort: entry.gatewayPort,
+                                 clientAddress: Array(peer.host.utf8), now: now)
+                let token = UInt64(UInt(bitPattern: Unmanaged.passUnretained(connection).toOpaque())) | Token.downstreamTag
+                do {
+                    try epoll.add(fd, events: [.readable, .writable, .peerHangUp, .edgeTriggered], token: token)
+                } catch {
+                    Syscall.close(fd)
+                    spareDownstreams.append(connection)
+                    continue
+                }
+                connection.openIndex = open.count
+                open.append(connection)
+                connection.drive()
+            case .failure:
+                return  // EAGAIN, or out of descriptors: try again on the next readiness
+            }
+        }
+    }
+
+    /// Called by a connection as it closes: forget it now, recycle it after this turn's events.
+    func retire(_ connection: DownstreamConnection) {
+        let index = connection.openIndex
+        if index >= 0 {
+            let last = open.removeLast()
+            if last !== connection {
+                open[index] = last
+                last.openIndex = index
+            }
+            connection.openIndex = -1
+        }
+        retiredDownstreams.append(connection)
+    }
+
+    private func recycleRetired() {
+        if !retiredDownstreams.isEmpty {
+            for connection in retiredDownstreams where spareDownstreams.count < Self.maxSpare {
+                spareDownstreams.append(connection)
+            }
+            retiredDownstreams.removeAll(keepingCapacity: true)
+        }
+        if !retiredUpstreams.isEmpty {
+            for connection in retiredUpstreams where spareUpstreams.count < Self.maxSpare {
+                spareUpstreams.append(connection)
+            }
+            retiredUpstreams.removeAll(keepingCapacity: true)
+        }
+    }
+
+    // MARK: Upstreams
+
+    /// An idle pooled connection to `endpoint`, or a new one being connected; nil when connecting failed at once.
+    func acquireUpstream(endpoint: Int, fresh: Bool) -> UpstreamConnection? {
+        let pool = pools[endpoint]
+        if !fresh, let connection = pool.idle.popLast() {
+            connection.state = .active
+            return connection
+        }
+        guard let address = pool.address else { return nil }
+        guard case .success(let fd) = Socket.connect(to: address) else { return nil }
+        let connection = spareUpstreams.popLast() ?? UpstreamConnection()
+        connection.reset(fd: fd, pool: pool, now: now)
+        let token = UInt64(UInt(bitPattern: Unmanaged.passUnretained(connection).toOpaque())) | Token.upstreamTag
+        do {
+            try epoll.add(fd, events: [.readable, .writable, .peerHangUp, .edgeTriggered], token: token)
+        } catch {
+            Syscall.close(fd)
+            connection.fd = -1
+            spareUpstreams.append(connection)
+            return nil
+        }
+        return connection
+    }
+
+    private func handleUpstream(_ connection: UpstreamConnection, _ events: EpollEvents) {
+        if !events.isDisjoint(with: [.readable, .peerHangUp, .hangUp, .error]) { connection.readable = true }
+        if !events.isDisjoint(with: [.writable, .hangUp, .error]) { connection.writable = true }
+        switch connection.state {
+        case .connecting:
+            guard !events.isDisjoint(with: [.writable, .hangUp, .error]) else { return }
+            guard Socket.pendingError(of: connection.fd) == 0 else {
+                let owner = connection.owner
+                closeUpstream(connection)
+                owner?.failExchange(.connectFailure)
+                owner?.drive()
+                return
+            }
+            connection.state = .active
+            connection.owner?.drive()
+        case .active:
+            connection.owner?.drive()
+        case .idle:
+            // An idle connection has nothing to say: the upstream closed it (or broke protocol). Drop it.
+            connection.pool.remove(connection)
+            closeUpstream(connection)
+        case .closed:
+            break
+        }
+    }
+
+    /// Returns a connection whose exchange completed cleanly to its pool.
+    func releaseUpstream(_ connection: UpstreamConnection) {
+        let pool = connection.pool!
+        guard !draining, pool.isCurrent, pool.idle.count < options.maxIdlePerEndpoint else {
+            closeUpstream(connection)
+            return
+        }
+        connection.state = .idle
+        connection.since = now
+        pool.idle.append(connection)
+    }
+
+    func closeUpstream(_ connection: UpstreamConnection) {
+        guard connection.state != .closed else { return }
+        Syscall.close(connection.fd)
+        connection.fd = -1
+        connection.state = .closed
+        connection.owner = nil
+        retiredUpstreams.append(connection)
+    }
+
+    // MARK: Timeouts and draining
+
+    private func checkTimeouts() {
+        var i = 0
+        while i < open.count {
+            let connection = open[i]
+            let before = open.count
+            checkTimeout(connection)
+            if open.count == before { i += 1 }
+        }
+        for pool in pools {
+            while let oldest = pool.idle.first, now - oldest.since > options.upstreamIdleTimeoutMilliseconds {
+                pool.idle.removeFirst()
+                closeUpstream(oldest)
+            }
+        }
+    }
+
+    private func checkTimeout(_ connection: DownstreamConnection) {
+        let idle = now - connection.lastActivity
+        switch connection.phase {
+        case .readingHead:
+            if connection.inbound.isEmpty {
+                if idle > options.idleTimeoutMilliseconds { connection.close() }
+            } else if idle > options.headerTimeoutMilliseconds {
+                connection.respondLocally(status: 408, body: "request header timeout", close: true)
+                connection.drive()
+            }
+        case .exchanging:
+            if let upstream = connection.upstream, upstream.state == .connecting,
+               now - upstream.since > options.connectTimeoutMilliseconds {
+                connection.failExchange(.connectFailure)
+                connection.drive()
+            }
+        case .lingering, .writingLocalResponse:
+            if idle > 5_000 { connection.close() }
+        case .closed:
+            break
+        }
+    }
+
+    private func beginDrain() {
+        draining = true
+        drainDeadline = now + options.drainTimeoutMilliseconds
+        for entry in listeners { Syscall.close(entry.fd) }
+        listeners.removeAll()
+        for pool in pools {
+            for connection in pool.idle { closeUpstream(connection) }
+            pool.idle.removeAll()
+        }
+        var i = 0
+        while i < open.count {
+            let connection = open[i]
+            let before = open.count
+            if connection.phase == .readingHead && connection.inbound.isEmpty { connection.close() }
+            if open.count == before { i += 1 }
+        }
+    }
+
+    // MARK: Configuration
+
+    /// Switches to the newest published configuration. Exchanges in flight keep their upstream connection; idle
+    /// pooled connections to endpoints that are still configured are kept.
+    private func adoptNewSnapshot() {
+        let (snapshot, generation) = control.currentSnapshot()
+        self.snapshot = snapshot
+        snapshotGeneration = generation
+        routing = RoutingState(table: snapshot.table, split: options.split, seed: systemRandom64())
+        let old = pools
+        pools = Self.makePools(for: snapshot, reusing: old)
+        for pool in old where !pools.contains(where: { $0 === pool }) {
+            pool.isCurrent = false
+            for connection in pool.idle { closeUpstream(connection) }
+            pool.idle.removeAll()
+        }
+    }
+
+    private static func makePools(for snapshot: ConfigSnapshot, reusing old: [EndpointPool]) -> [EndpointPool] {
+        snapshot.endpointAddresses.enumerated().map { index, address in
+            let authority = snapshot.endpointAuthorities[index]
+            if let existing = old.first(where: { $0.authority == authority }) { return existing }
+            return EndpointPool(address: address, authority: authority)
+        }
+    }
+}
