@@ -374,9 +374,10 @@ def throughput(args, binary: Path, workdir: Path) -> str:
         opens = "—" if name == "direct" else str(sum(r["upstream_opens"] for r in rs))
         lines.append(f"| {name} | {med['rps'] / 1000:.1f}k | {ratio} | {cpu} | {user} | {system} | {opens} | "
                      f"{split[name]} |")
-    lines += ["", "Per round (rps, CPU µs/req):", ""]
+    lines += ["", "Per round (rps / CPU µs per request / upstream connections opened):", ""]
     for name, rs in rounds.items():
-        cells = ", ".join(f"{r['rps'] / 1000:.1f}k/{r['cpu']:.1f}" + (f" [{r['errors']}]" if r["errors"] else "")
+        cells = ", ".join(f"{r['rps'] / 1000:.1f}k/{r['cpu']:.1f}/{r['upstream_opens']}"
+                          + (f" [{r['errors']}]" if r["errors"] else "")
                           for r in rs)
         lines.append(f"- {name}: {cells}")
     requests = {name: sum(r["requests"] for r in rs) for name, rs in rounds.items()}
