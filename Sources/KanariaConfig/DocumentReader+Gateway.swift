@@ -1,0 +1,40 @@
+import Yams
+
+extension DocumentReader {
+    static func gateway(_ spec: Node?, _ header: ResourceHeader, _ report: Reporter) -> GatewayResource {
+        var servers: [GatewayServerSpec] = []
+        for node in spec?.value("servers")?.items ?? [] {
+            guard let port = node.value("port"), let numberNode = port.value("number"), let number = numberNode.integer,
+                  let protocolNode = port.value("protocol"), let protocolName = protocolNode.text else {
+                continue  // reported by the schema check
+            }
+            guard (1...65535).contains(number) else {
+                report.error(numberNode.line, "port number \(number) is out of range 1-65535", code: IstioCode.schema)
+                continue
+            }
+            let server = GatewayServerSpec(port: number, portName: port.value("name")?.text ?? "",
+                                           protocolName: protocolName.uppercased(), protocolLine: protocolNode.line,
+                                           hosts: node.value("hosts")?.locatedStrings ?? [], line: node.line)
+            if server.protocolName != "HTTP" {
+                report.warning(server.protocolLine, "protocol \"\(protocolName)\" is not served yet (only HTTP for now); this server is ignored")
+            }
+            servers.append(server)
+        }
+        return GatewayResource(header: header, servers: servers)
+    }
+
+    static func destinationRule(_ spec: Node?, _ header: ResourceHeader, _ report: Reporter) -> DestinationRuleResource? {
+        guard let spec, let hostNode = spec.value("host"), let host = hostNode.text else { return nil }
+        var subsets: [SubsetSpec] = []
+        for node in spec.value("subsets")?.items ?? [] {
+            guard let name = node.value("name")?.text else { continue }
+            if let first = subsets.first(where: { $0.name == name }) {
+                report.error(node.keyLine("name"), "duplicate subset \"\(name)\"; first defined on line \(first.line)",
+                             code: IstioCode.schema)
+                continue
+            }
+            subsets.append(SubsetSpec(name: name, labels: node.value("labels")?.stringMap ?? [:], line: node.keyLine("name")))
+        }
+        return DestinationRuleResource(header: header, host: Located(host, line: hostNode.line), subsets: subsets)
+    }
+}

@@ -1,0 +1,115 @@
+import KanariaRouting
+import Yams
+
+extension DocumentReader {
+    static func virtualService(_ spec: Node?, _ header: ResourceHeader, _ report: Reporter) -> VirtualServiceResource {
+        let hosts = spec?.value("hosts")?.locatedStrings ?? []
+        if let spec, hosts.isEmpty {
+            report.warning(spec.line, "no hosts: only a delegate VirtualService has none, and delegation is not implemented yet; it is ignored")
+        }
+        let routes = (spec?.value("http")?.items ?? []).enumerated().map { index, node in
+            httpRoute(node, index: index, report)
+        }
+        return VirtualServiceResource(header: header, hosts: hosts, gateways: spec?.value("gateways")?.locatedStrings,
+                                      gatewaysLine: spec?.keyLine("gateways") ?? header.line, routes: routes)
+    }
+
+    static func httpRoute(_ node: Node, index: Int, _ report: Reporter) -> HTTPRouteSpec {
+        let matches = (node.value("match")?.items ?? []).enumerated().map { index, match in
+            MatchSpec(index: index, line: match.line, match: requestMatch(match, report))
+        }
+        let destinations = (node.value("route")?.items ?? []).compactMap(destination)
+        let hasOtherAction = ["redirect", "directResponse", "delegate"].contains { node.value($0) != nil }
+        var route = HTTPRouteSpec(index: index, name: node.value("name")?.text, line: node.line, matches: matches,
+                                  destinations: destinations, hasOtherAction: hasOtherAction)
+        if destinations.isEmpty && !hasOtherAction {
+            report.error(node.line, "\(route.label) needs \"route\", \"redirect\", \"directResponse\" or \"delegate\"",
+                         code: IstioCode.schema)
+        }
+        checkWeights(&route, routeLine: node.keyLine("route"), report)
+        return route
+    }
+
+    /// Istio's weights: none negative; with several destinations a missing weight is 0 and the sum must be
+    /// positive (share = weight / sum). A single destination takes all traffic whatever its weight.
+    static func checkWeights(_ route: inout HTTPRouteSpec, routeLine: Int, _ report: Reporter) {
+        var negative = false
+        for destination in route.destinations {
+            if let weight = destination.weight, weight.value < 0 {
+                report.error(weight.line, "weight \(weight.value) is negative", code: IstioCode.schema)
+                negative = true
+            }
+        }
+        let total = route.destinations.reduce(0) { $0 + max(0, $1.weight?.value ?? 0) }
+        if route.destinations.count > 1 && total == 0 && !negative {
+            report.error(routeLine, "the weights of \(route.label)'s \(route.destinations.count) destinations add up to 0; at least one must be positive",
+                         code: IstioCode.schema)
+        }
+    }
+
+    static func destination(_ node: Node) -> DestinationSpec? {
+        guard let target = node.value("destination"), let host = target.value("host"), let hostText = host.text else {
+            return nil  // reported by the schema check
+        }
+        let port = target.value("port")?.value("number")
+        let weight = node.value("weight")
+        return DestinationSpec(
+            line: node.line,
+            host: Located(hostText, line: host.line),
+            subset: target.value("subset").flatMap { s in s.text.map { Located($0, line: s.line) } },
+            port: port.flatMap { p in p.integer.map { Located($0, line: p.line) } },
+            weight: weight.flatMap { w in w.integer.map { Located($0, line: w.line) } })
+    }
+
+    /// One `match` entry compiled; nil when a regex in it does not compile (reported).
+    static func requestMatch(_ node: Node, _ report: Reporter) -> RequestMatch? {
+        var valid = true
+        func condition(_ field: String) -> StringMatcher? {
+            guard let value = node.value(field) else { return nil }
+            guard let matcher = stringMatcher(value, field: field, report) else { valid = false; return nil }
+            if case .any = matcher { return nil }  // `uri: {}` sets no condition
+            return matcher
+        }
+        func headerMatchers(_ field: String) -> [HeaderMatcher] {
+            (node.value(field)?.entries ?? []).compactMap { entry in
+                let value = entry.value.isNull ? .any : stringMatcher(entry.value, field: entry.key, report)
+                guard let value else { valid = false; return nil }
+                return HeaderMatcher(name: entry.key, value: value)
+            }
+        }
+        var match = RequestMatch(name: node.value("name")?.text)
+        match.uri = condition("uri")
+        match.authority = condition("authority")
+        match.method = condition("method")
+        match.ignoreUriCase = node.value("ignoreUriCase")?.boolean ?? false
+        match.headers = headerMatchers("headers")
+        match.withoutHeaders = headerMatchers("withoutHeaders")
+        match.port = node.value("port")?.integer
+        return valid ? match : nil
+    }
+
+    /// Istio's StringMatch: `{exact: …}`, `{prefix: …}` or `{regex: …}` (RE2, matched against the whole value);
+    /// `{}` is `.any` (for a header: it must be present). Nil when the regex does not compile (reported).
+    static func stringMatcher(_ node: Node, field: String, _ report: Reporter) -> StringMatcher? {
+        if let exact = node.value("exact")?.text { return .exact(exact) }
+        if let prefix = node.value("prefix")?.text { return .prefix(prefix) }
+        if let regexNode = node.value("regex"), let pattern = regexNode.text {
+            do {
+                return .regex(try RegexMatcher(pattern))
+            } catch {
+                report.error(regexNode.line, "invalid regex \"\(pattern)\" in field \"\(field)\": \(RegexProblem.describe(error))",
+                             code: IstioCode.schema)
+                return nil
+            }
+        }
+        return .any
+    }
+}
+
+enum RegexProblem {
+    /// The first line of the regex engine's complaint, without its type name.
+    static func describe(_ error: any Error) -> String {
+        let text = String(describing: error)
+        return text.split(separator: "\n").first.map(String.init) ?? text
+    }
+}
