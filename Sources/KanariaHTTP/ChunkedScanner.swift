@@ -16,7 +16,7 @@ public struct ChunkedScanner: Sendable {
     }
 
     private enum State: Sendable {
-        case size, sizeExtension, sizeLF, data, dataCR, dataLF, trailerLineStart, trailerLine, trailerLF, endLF, done
+        case size, sizeWhitespace, sizeExtension, sizeLF, data, dataCR, dataLF, trailerLineStart, trailerLine, trailerLF, endLF, done
     }
 
     private var state = State.size
@@ -57,11 +57,19 @@ public struct ChunkedScanner: Sendable {
                     throw .badRequest("invalid chunk size")
                 } else if c == ASCII.cr {
                     state = .sizeLF
-                } else if c == 59 || c == ASCII.sp || c == ASCII.htab {  // ';' chunk-ext (BWS allowed before it)
+                } else if c == 59 {  // ';' chunk-ext
                     state = .sizeExtension
+                } else if c == ASCII.sp || c == ASCII.htab {  // BWS, allowed only before ';' or the CRLF
+                    state = .sizeWhitespace
                 } else {
                     throw .badRequest("invalid chunk size")
                 }
+            case .sizeWhitespace:
+                lineBytes += 1
+                guard lineBytes <= Self.maxLineBytes else { throw .badRequest("chunk extension too long") }
+                if c == 59 { state = .sizeExtension }
+                else if c == ASCII.cr { state = .sizeLF }
+                else if c != ASCII.sp && c != ASCII.htab { throw .badRequest("invalid chunk size") }
             case .sizeExtension:
                 lineBytes += 1
                 guard lineBytes <= Self.maxLineBytes else { throw .badRequest("chunk extension too long") }

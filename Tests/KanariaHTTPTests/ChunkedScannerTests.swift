@@ -198,6 +198,8 @@ struct ChunkedScannerTests {
         ("0x5\r\n", "invalid chunk size"), (" 5\r\n", "invalid chunk size"), ("5\n", "invalid chunk size"),
         ("5\r\r\n", "invalid chunk size line"), ("5\rx", "invalid chunk size line"), (";x\r\n", "invalid chunk size"),
         ("5;\u{1}\r\n", "invalid chunk extension"), ("5;a\nb\r\n", "invalid chunk extension"), ("+5\r\n", "invalid chunk size"),
+        ("5 5\r\n", "invalid chunk size"), ("5 x\r\n", "invalid chunk size"), ("5\t \tx;a\r\n", "invalid chunk size"),
+        ("5 \n", "invalid chunk size"),
     ])
     func refusesMalformedSizeLines(text: String, reason: String) {
         let error = scanError(text)
