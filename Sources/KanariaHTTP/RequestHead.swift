@@ -47,11 +47,21 @@ public struct RequestView {
 
     @inlinable public var method: HTTPMethod { head.method }
     @inlinable public var methodName: UnsafeRawBufferPointer { head.methodSpan.bytes(in: message) }
-    /// The path with its query, as Envoy's `:path`.
-    @inlinable public var path: UnsafeRawBufferPointer { head.path.bytes(in: message) }
-    /// The path without its query string.
+    /// The path with its query, as Envoy's `:path`; "/" when an absolute-form target has an empty path, as it is
+    /// forwarded (RFC 9110 §4.2.1), so that routes see what the upstream will.
+    @inlinable public var path: UnsafeRawBufferPointer {
+        head.path.isEmpty ? Self.rootPath : head.path.bytes(in: message)
+    }
+    /// The path without its query string ("/" when that is empty, as for `path`).
     @inlinable public var pathWithoutQuery: UnsafeRawBufferPointer {
-        UnsafeRawBufferPointer(rebasing: message[Int(head.path.start)..<Int(head.path.start) + Int(head.pathLengthWithoutQuery)])
+        if head.pathLengthWithoutQuery == 0 { return Self.rootPath }
+        return UnsafeRawBufferPointer(rebasing: message[Int(head.path.start)..<Int(head.path.start) + Int(head.pathLengthWithoutQuery)])
+    }
+
+    /// "/" in constant memory (a string literal's bytes live as long as the program).
+    @inlinable static var rootPath: UnsafeRawBufferPointer {
+        let slash: StaticString = "/"
+        return UnsafeRawBufferPointer(start: slash.utf8Start, count: 1)
     }
     /// The authority (`:authority` in Envoy's terms).
     @inlinable public var authority: UnsafeRawBufferPointer { head.authority.bytes(in: message) }

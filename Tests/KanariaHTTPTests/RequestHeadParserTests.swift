@@ -81,6 +81,22 @@ struct RequestHeadParserTests {
         #expect(request.path == "")
     }
 
+    /// Routing reads an empty absolute-form path as "/", the path it is forwarded with (RFC 9110 §4.2.1).
+    @Test func viewReadsEmptyPathAsSlash() throws {
+        let request = try #require(try parseRequest("GET http://example.com HTTP/1.1\r\nHost: example.com\r\n\r\n"))
+        request.bytes.withUnsafeBytes { message in
+            let view = RequestView(message: message, head: request.head)
+            #expect(Array(view.path) == Array("/".utf8))
+            #expect(Array(view.pathWithoutQuery) == Array("/".utf8))
+        }
+        let origin = try #require(try parseRequest("GET /a?b HTTP/1.1\r\nHost: example.com\r\n\r\n"))
+        origin.bytes.withUnsafeBytes { message in
+            let view = RequestView(message: message, head: origin.head)
+            #expect(Array(view.path) == Array("/a?b".utf8))
+            #expect(Array(view.pathWithoutQuery) == Array("/a".utf8))
+        }
+    }
+
     /// An absolute-form target whose authority is followed directly by a query keeps the query as the path.
     @Test func absoluteFormWithQueryOnly() throws {
         let request = try #require(try parseRequest("GET http://example.com?x=1 HTTP/1.1\r\nHost: example.com\r\n\r\n"))
