@@ -11,7 +11,8 @@ extension DocumentReader {
             httpRoute(node, index: index, report)
         }
         return VirtualServiceResource(header: header, hosts: hosts, gateways: spec?.value("gateways")?.locatedStrings,
-                                      gatewaysLine: spec?.keyLine("gateways") ?? header.line, routes: routes)
+                                      gatewaysLine: spec?.value("gateways") == nil ? header.line : spec!.keyLine("gateways"),
+                                      routes: routes)
     }
 
     static func httpRoute(_ node: Node, index: Int, _ report: Reporter) -> HTTPRouteSpec {
@@ -22,7 +23,7 @@ extension DocumentReader {
         let hasOtherAction = ["redirect", "directResponse", "delegate"].contains { node.value($0) != nil }
         var route = HTTPRouteSpec(index: index, name: node.value("name")?.text, line: node.line, matches: matches,
                                   destinations: destinations, hasOtherAction: hasOtherAction)
-        if destinations.isEmpty && !hasOtherAction {
+        if node.value("route") == nil && !hasOtherAction {
             report.error(node.line, "\(route.label) needs \"route\", \"redirect\", \"directResponse\" or \"delegate\"",
                          code: IstioCode.schema)
         }

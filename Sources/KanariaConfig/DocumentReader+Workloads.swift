@@ -44,7 +44,7 @@ extension DocumentReader {
         return entry
     }
 
-    /// STATIC needs IP addresses (an error otherwise, as in Istio); DNS resolution of names is not implemented
+    /// STATIC needs IP literals (an error otherwise, as in Istio); DNS resolution of names is not implemented
     /// yet, so a name other than `localhost` is warned about and its endpoint left out.
     static func checkResolution(_ entry: ServiceEntryResource, _ report: Reporter) {
         let mode = entry.resolution?.value ?? "NONE"
@@ -53,11 +53,14 @@ extension DocumentReader {
                 report.error(endpoint.line, "missing required field \"address\"", code: IstioCode.schema)
                 continue
             }
-            guard EndpointAddress.literal(address.value) == nil else { continue }
             if mode == "STATIC" {
+                guard !EndpointAddress.isIP(address.value) else { continue }
                 report.error(address.line, "endpoint address \"\(address.value)\" must be an IP address with resolution STATIC",
                              code: IstioCode.schema)
-            } else if mode == "DNS" || mode == "DNS_ROUND_ROBIN" {
+                continue
+            }
+            guard EndpointAddress.literal(address.value) == nil else { continue }
+            if mode == "DNS" || mode == "DNS_ROUND_ROBIN" {
                 report.warning(address.line, "resolving \"\(address.value)\" by DNS is not implemented yet (only IP addresses and localhost); this endpoint is ignored")
             } else {
                 report.warning(address.line, "endpoint address \"\(address.value)\" is not an IP address; this endpoint is ignored")

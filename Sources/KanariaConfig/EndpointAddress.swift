@@ -11,6 +11,11 @@ enum EndpointAddress {
         return isIPv6(unbracketed) ? unbracketed : nil
     }
 
+    /// Whether `text` is an IPv4 or IPv6 literal.
+    static func isIP(_ text: String) -> Bool {
+        text != "localhost" && literal(text) != nil
+    }
+
     static func isIPv4(_ text: String) -> Bool {
         let parts = text.split(separator: ".", omittingEmptySubsequences: false)
         return parts.count == 4 && parts.allSatisfy { part in

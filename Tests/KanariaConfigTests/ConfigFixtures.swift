@@ -25,6 +25,11 @@ func loadSeed(istio: String? = nil, workloads: String? = nil) throws -> LoadedCo
          ("workloads.yaml", try workloads ?? configText("workloads.yaml")))
 }
 
+/// The seed's Service, Deployments and WorkloadEntries with `istio` (named `vs.yaml`) in place of node-istio.yaml.
+func loadVS(_ istio: String) throws -> LoadedConfiguration {
+    load(("app.yaml", try configText("node-app.yaml")), ("vs.yaml", istio), ("workloads.yaml", try configText("workloads.yaml")))
+}
+
 /// The 1-based line of the first line of `text` containing `marker` (so tests state lines by content).
 func line(of marker: String, in text: String, after: String? = nil) -> Int {
     let lines = text.components(separatedBy: "\n")

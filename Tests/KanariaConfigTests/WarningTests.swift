@@ -1,0 +1,159 @@
+import KanariaConfig
+import Testing
+
+/// Valid Istio that Kanaria does not act on yet is a warning naming it: never silently ignored, never an error.
+@Suite struct WarningTests {
+    /// retries, timeout, fault and headers on a route: one warning each, at the field; the table still compiles.
+    @Test func unimplementedRouteFields() throws {
+        let vs = virtualService("""
+          - route:
+            - destination:
+                host: nodejs
+                subset: v1
+              weight: 80
+              headers:
+                response:
+                  set: {x-canary: "no"}
+            - destination:
+                host: nodejs
+                subset: v2
+              weight: 20
+            retries:
+              attempts: 3
+              perTryTimeout: 2s
+            timeout: 10s
+            fault:
+              delay:
+                fixedDelay: 5s
+                percentage: {value: 10}
+        """)
+        let text = istioWith(vs)
+        let config = load(("app.yaml", try configText("node-app.yaml")), ("vs.yaml", text), ("workloads.yaml", try configText("workloads.yaml")))
+        #expect(printed(config) == [
+            "vs.yaml:\(line(of: "headers:", in: text)): VirtualService/nodejs: warning: field \"headers\" is valid Istio but not implemented yet; it is ignored",
+            "vs.yaml:\(line(of: "retries:", in: text)): VirtualService/nodejs: warning: field \"retries\" is valid Istio but not implemented yet; it is ignored",
+            "vs.yaml:\(line(of: "timeout:", in: text)): VirtualService/nodejs: warning: field \"timeout\" is valid Istio but not implemented yet; it is ignored",
+            "vs.yaml:\(line(of: "fault:", in: text)): VirtualService/nodejs: warning: field \"fault\" is valid Istio but not implemented yet; it is ignored",
+        ])
+        #expect(!config.hasErrors)
+        #expect(config.table?.routes.count == 1)
+    }
+
+    /// Inside an unimplemented field, typos and bad values are still errors (Istio would reject them).
+    @Test func unimplementedFieldsAreStillChecked() throws {
+        let vs = virtualService("""
+          - route:
+            - destination: {host: nodejs}
+            retries:
+              atempts: 3
+              perTryTimeout: 2 seconds
+        """)
+        let text = istioWith(vs)
+        let config = load(("app.yaml", try configText("node-app.yaml")), ("vs.yaml", text), ("workloads.yaml", try configText("workloads.yaml")))
+        #expect(printed(config) == [
+            "vs.yaml:\(line(of: "retries:", in: text)): VirtualService/nodejs: warning: field \"retries\" is valid Istio but not implemented yet; it is ignored",
+            "vs.yaml:\(line(of: "atempts", in: text)): VirtualService/nodejs: unknown field \"atempts\"; did you mean \"attempts\"? [IST0106]",
+            "vs.yaml:\(line(of: "perTryTimeout", in: text)): VirtualService/nodejs: field \"perTryTimeout\" must be a duration like \"1.5s\" or \"500ms\", got 2 seconds [IST0106]",
+        ])
+    }
+
+    /// A DestinationRule's traffic policy is warned about once, at the policy.
+    @Test func trafficPolicy() throws {
+        let istio = try configText("node-istio.yaml").replacingOccurrences(of: "  host: nodejs\n  subsets:", with: """
+          host: nodejs
+          trafficPolicy:
+            loadBalancer:
+              simple: LEAST_REQUEST
+            outlierDetection:
+              consecutive5xxErrors: 5
+              interval: 10s
+          subsets:
+        """)
+        let config = try loadSeed(istio: istio)
+        #expect(printed(config) == [
+            "node-istio.yaml:\(line(of: "trafficPolicy:", in: istio)): DestinationRule/nodejs: warning: field \"trafficPolicy\" is valid Istio but not implemented yet; it is ignored",
+        ])
+    }
+
+    /// The mesh gateway is ignored with a warning; a VirtualService with no gateways is ignored with a warning.
+    @Test func meshGateway() throws {
+        let both = try configText("node-istio.yaml").replacingOccurrences(of: "  - nodejs-gateway\n", with: "  - nodejs-gateway\n  - mesh\n")
+        let config = try loadSeed(istio: both)
+        #expect(printed(config) == [
+            "node-istio.yaml:\(line(of: "- mesh", in: both)): VirtualService/nodejs: warning: gateway \"mesh\" (the sidecars) is ignored: Kanaria serves gateways only",
+        ])
+        #expect(config.table?.routes.count == 1)
+
+        let none = try configText("node-istio.yaml").replacingOccurrences(of: "  gateways:\n  - nodejs-gateway\n", with: "")
+        let meshOnly = try loadSeed(istio: none)
+        #expect(printed(meshOnly) == [
+            "node-istio.yaml:\(line(of: "name: nodejs", in: none, after: "kind: VirtualService")): VirtualService/nodejs: warning: no gateways: this VirtualService applies to the mesh (sidecars) only, which Kanaria does not serve; it is ignored",
+        ])
+        #expect(meshOnly.table?.routes.count == 0)
+        #expect(meshOnly.table?.listeners.count == 1)
+    }
+
+    /// A Gateway server of another protocol is not served yet: warned about, and no listener is made for it.
+    @Test func httpsServerIsNotServedYet() throws {
+        let istio = try configText("node-istio.yaml").replacingOccurrences(of: "    hosts:\n    - \"*\"\n---", with: """
+            hosts:
+            - "*"
+          - port:
+              number: 443
+              name: https
+              protocol: HTTPS
+            hosts:
+            - "*"
+            tls:
+              mode: SIMPLE
+              credentialName: shark-cert
+        ---
+        """)
+        let config = try loadSeed(istio: istio)
+        #expect(printed(config) == [
+            "node-istio.yaml:\(line(of: "protocol: HTTPS", in: istio)): Gateway/nodejs-gateway: warning: protocol \"HTTPS\" is not served yet (only HTTP for now); this server is ignored",
+            "node-istio.yaml:\(line(of: "tls:", in: istio)): Gateway/nodejs-gateway: warning: field \"tls\" is valid Istio but not implemented yet; it is ignored",
+        ])
+        #expect(config.servers.map(\.port) == [80])
+        #expect(config.table?.listeners.map(\.port) == [80])
+    }
+
+    /// A subset with no endpoints is a warning, not an error: at run time it answers 503 no healthy upstream.
+    @Test func subsetWithoutEndpoints() throws {
+        let workloads = try configText("workloads.yaml").components(separatedBy: "---\n")[0]
+        let istio = try configText("node-istio.yaml")
+        let config = try loadSeed(workloads: workloads)
+        #expect(printed(config) == [
+            "node-istio.yaml:\(line(of: "subset: v2", in: istio)): VirtualService/nodejs: warning: no endpoints for subset \"v2\" of nodejs.default.svc.cluster.local:8080; requests routed there get 503 \"no healthy upstream\"",
+        ])
+        let table = try #require(config.table)
+        #expect(table.clusters.map(\.endpoints.count) == [1, 0])
+    }
+
+    /// WorkloadEntry weight and locality change load balancing in Istio: warned about.
+    @Test func workloadEntryFields() throws {
+        let workloads = try configText("workloads.yaml").replacingOccurrences(of: "  address: 127.0.0.1\n  ports:\n    http: 9082", with: """
+          address: 127.0.0.1
+          weight: 3
+          locality: eu-west/zone-a
+          serviceAccount: sharks
+          ports:
+            http: 9082
+        """)
+        let config = try loadSeed(workloads: workloads)
+        #expect(printed(config) == [
+            "workloads.yaml:\(line(of: "weight: 3", in: workloads)): WorkloadEntry/nodejs-v2: warning: field \"weight\" is valid Istio but not implemented yet; it is ignored",
+            "workloads.yaml:\(line(of: "locality:", in: workloads)): WorkloadEntry/nodejs-v2: warning: field \"locality\" is valid Istio but not implemented yet; it is ignored",
+        ])
+    }
+
+    /// Warnings alone leave the configuration usable.
+    @Test func warningsDoNotBlockTheTable() throws {
+        let istio = try configText("node-istio.yaml").replacingOccurrences(of: "  http:\n  - route:", with: "  http:\n  - timeout: 5s\n    route:")
+        let config = try loadSeed(istio: istio)
+        #expect(config.warnings.count == 1)
+        #expect(config.errors.isEmpty)
+        #expect(!config.hasErrors)
+        #expect(config.table != nil)
+    }
+}
