@@ -119,4 +119,16 @@ import Testing
         #expect(table.listeners.map { $0.virtualHosts[0].routes } == [[0], [0]])
         #expect(clusterName("GET / HTTP/1.1\nHost: x\n\n", in: table, listener: 1) == "outbound|80||sharks.shop.svc.cluster.local")
     }
+
+    /// Two Gateways with servers on the same port share one listener; its hosts are the union.
+    @Test func gatewaysSharingAPort() throws {
+        let second = gateway(hosts: "[api.example.com]").replacingOccurrences(of: "name: edge", with: "name: api")
+        let config = load(("app.yaml", app), ("gw.yaml", gateway(hosts: "[shop.example.com]") + "---\n" + second),
+                          ("vs.yaml", service("sharks", hosts: "[\"*\"]", to: "sharks", gateways: "[edge, api]")))
+        #expect(printed(config) == [])
+        #expect(config.servers == [GatewayServer(gateway: "shop/edge", port: 80, portName: "http-80", protocol: "HTTP",
+                                                 hosts: ["shop.example.com", "api.example.com"])])
+        let table = try #require(config.table)
+        #expect(table.listeners[0].virtualHosts.map(\.domains) == [["shop.example.com", "api.example.com"]])
+    }
 }

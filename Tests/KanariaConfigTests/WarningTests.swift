@@ -156,4 +156,23 @@ import Testing
         #expect(!config.hasErrors)
         #expect(config.table != nil)
     }
+
+    /// A route that only redirects is warned about twice: the field, and that its requests fall through.
+    @Test func redirectOnlyRoute() throws {
+        let vs = virtualService("""
+          - match:
+            - uri: {prefix: /old}
+            redirect:
+              uri: /new
+          - route:
+            - destination: {host: nodejs}
+        """)
+        let text = istioWith(vs)
+        let config = try loadVS(text)
+        #expect(printed(config) == [
+            "vs.yaml:\(line(of: "- match:", in: text)): VirtualService/nodejs: warning: http[0] has no \"route\" destinations Kanaria can serve yet; requests it matches fall through to the next route",
+            "vs.yaml:\(line(of: "redirect:", in: text)): VirtualService/nodejs: warning: field \"redirect\" is valid Istio but not implemented yet; it is ignored",
+        ])
+        #expect(config.table?.routes.map(\.name) == ["nodejs.1"])
+    }
 }
