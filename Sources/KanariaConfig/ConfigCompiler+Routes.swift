@@ -32,7 +32,7 @@ extension ConfigCompiler {
     /// Resolves one `http` entry's destinations into clusters; nil when it cannot be served (a problem was
     /// reported, or it only redirects or answers directly, which is not implemented yet).
     func compileRoute(_ route: HTTPRouteSpec, of service: VirtualServiceResource, clusters: inout ClusterBuilder,
-                      _ report: Reporter) -> CompiledRoute? {
+                      _ report: Reporter) -> HTTPRoute? {
         guard !route.destinations.isEmpty else {
             if route.hasOtherAction {
                 report.warning(route.line, "\(route.label) has no \"route\" destinations Kanaria can serve yet; requests it matches fall through to the next route")
@@ -54,8 +54,8 @@ extension ConfigCompiler {
         guard destinations.count == route.destinations.count, destinations.contains(where: { $0.weight > 0 }),
               route.matches.allSatisfy({ $0.match != nil }) else { return nil }
         let name = route.name ?? "\(service.header.name).\(route.index)"
-        return CompiledRoute(httpRoute: HTTPRoute(name: name, virtualService: service.header.key,
-                                                  matches: route.matches.compactMap(\.match), destinations: destinations))
+        return HTTPRoute(name: name, virtualService: service.header.key, matches: route.matches.compactMap(\.match),
+                         destinations: destinations)
     }
 
     /// The (host, subset, port) a destination names, checked against the registry: the host must be a Service

@@ -18,7 +18,7 @@ struct ConfigCompiler {
 
     func compile() -> (table: RouteTable, servers: [GatewayServer]) {
         var clusters = ClusterBuilder()
-        var routes: [[CompiledRoute]] = []
+        var routes: [[HTTPRoute]] = []  // per VirtualService: its routes that can be served
         var bindings: [[String]] = []
         for service in documents.virtualServices {
             let report = reporter(for: service.header)
@@ -34,7 +34,7 @@ struct ConfigCompiler {
         func routeIndices(of service: Int) -> [Int] {
             if let indices = placed[service] { return indices }
             let indices = routes[service].map { route in
-                tableRoutes.append(route.httpRoute)
+                tableRoutes.append(route)
                 return tableRoutes.count - 1
             }
             placed[service] = indices
@@ -53,9 +53,4 @@ struct ConfigCompiler {
     func reporter(for header: ResourceHeader) -> Reporter {
         Reporter(log: log, file: header.file, resource: header.label)
     }
-}
-
-/// An HTTP route that resolved completely, ready for the table.
-struct CompiledRoute {
-    var httpRoute: HTTPRoute
 }
