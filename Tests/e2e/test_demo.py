@@ -16,6 +16,9 @@ SHARK = re.compile(r"shark (v[12]) listening on ([0-9.]+):(\d+)")
 
 
 def stop(proc: subprocess.Popen, sig: int, allowed: tuple[int, ...], output: OutputReader) -> None:
+    """Sends `sig` (Ctrl-C is SIGINT) and requires an exit within 10 s with one of the `allowed` statuses."""
+    if proc.poll() is not None:
+        pytest.fail(f"exited on its own with status {proc.returncode}; output:\n{output.text()}")
     proc.send_signal(sig)
     try:
         rc = proc.wait(10)
@@ -39,10 +42,11 @@ def test_shark_app_serves_its_version(kanaria_bin, version):
         assert page.status == 200
         assert page.header("x-version") == version
         assert page.body, "empty landing page"
-    finally:
-        if proc.poll() is None:
-            stop(proc, signal.SIGTERM, (0, -signal.SIGTERM), output)
-        proc.kill() if proc.poll() is None else None
+    except BaseException:
+        proc.kill()
+        proc.wait()
+        raise
+    stop(proc, signal.SIGTERM, (0, -signal.SIGTERM), output)
 
 
 def test_demo_serves_80_20_over_fresh_connections(kanaria_bin):
@@ -62,7 +66,8 @@ def test_demo_serves_80_20_over_fresh_connections(kanaria_bin):
         v1_page = next(p.body for p in pages if p.header("x-version") == "v1")
         v2_page = next(p.body for p in pages if p.header("x-version") == "v2")
         assert v1_page != v2_page, "v1 and v2 serve the same page"
-    finally:
-        if proc.poll() is None:
-            stop(proc, signal.SIGINT, (0, 130, -signal.SIGINT), output)
-        proc.kill() if proc.poll() is None else None
+    except BaseException:
+        proc.kill()
+        proc.wait()
+        raise
+    stop(proc, signal.SIGINT, (0, 130, -signal.SIGINT), output)
