@@ -138,6 +138,8 @@ final class Worker {
 
     /// Called by a connection as it closes: forget it now, recycle it after this turn's events.
     func retire(_ connection: DownstreamConnection) {
+        // Keep it alive first: epoll dispatch holds no reference of its own, `open` may hold the last one.
+        retiredDownstreams.append(connection)
         let index = connection.openIndex
         if index >= 0 {
             let last = open.removeLast()
@@ -147,7 +149,6 @@ final class Worker {
             }
             connection.openIndex = -1
         }
-        retiredDownstreams.append(connection)
     }
 
     private func recycleRetired() {
@@ -209,8 +210,8 @@ final class Worker {
             connection.owner?.drive()
         case .idle:
             // An idle connection has nothing to say: the upstream closed it (or broke protocol). Drop it.
+            closeUpstream(connection)  // first: the pool may hold the last reference
             connection.pool.remove(connection)
-            closeUpstream(connection)
         case .closed:
             break
         }
