@@ -38,5 +38,7 @@ let package = Package(
         .testTarget(name: "KanariaHTTPTests", dependencies: ["KanariaHTTP"]),
         .testTarget(name: "KanariaRoutingTests", dependencies: ["KanariaRouting", "KanariaHTTP"]),
         .testTarget(name: "KanariaConfigTests", dependencies: ["KanariaConfig", "KanariaRouting", "KanariaHTTP"]),
+        .testTarget(name: "KanariaProxyTests", dependencies: ["KanariaProxy", "KanariaHTTP"]),
+        .testTarget(name: "KanariaDemoTests", dependencies: ["KanariaDemo"]),
     ]
 )

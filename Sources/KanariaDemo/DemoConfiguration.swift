@@ -114,10 +114,10 @@ spec:
       version: v2
 """#),
         ("config/workloads.yaml", #"""
-# The two versions of the shark app as Istio sees workloads outside Kubernetes: WorkloadEntries carrying the pod
-# labels of the tutorial's Deployments. Service `nodejs` (selector app: nodejs) selects both; DestinationRule
-# `nodejs` splits them into subsets v1 and v2 by the label `version`. `ports.http` is where each one listens,
-# matched to the Service port named `http`.
+# Where the two versions of the shark app run on this machine. In a cluster the Deployments' pods are the
+# endpoints; here two WorkloadEntries carry the same labels, so the Service `nodejs` (selector app: nodejs) and the
+# DestinationRule's subsets (version: v1 / v2) select them exactly as they would select the pods. The port is looked
+# up by the Service port's name (`http`).
 apiVersion: networking.istio.io/v1beta1
 kind: WorkloadEntry
 metadata:

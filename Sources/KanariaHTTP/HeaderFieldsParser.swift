@@ -6,6 +6,8 @@ struct FieldSummary {
     var transferEncodingChunked = false
     /// True when every transfer coding listed is `chunked` (one coding, the only one this proxy implements).
     var transferEncodingOnlyChunked = true
+    /// How many codings were listed in all Transfer-Encoding fields together ("chunked, chunked" is two).
+    var transferCodingCount = 0
     var connectionClose = false
     var connectionKeepAlive = false
     var connectionUpgrade = false
@@ -92,6 +94,7 @@ private func summarize(
         summary.transferEncodingCount += 1
         forEachListElement(value) { element in
             let chunked = ASCII.equalsIgnoringCase(element, "chunked")
+            summary.transferCodingCount += 1
             if !chunked { summary.transferEncodingOnlyChunked = false }
             summary.transferEncodingChunked = chunked
         }

@@ -121,7 +121,8 @@ public struct RequestHeadParser: Sendable {
             guard head.versionMinor == 1 else { throw .badRequest("Transfer-Encoding in an HTTP/1.0 request") }
             guard summary.contentLength == nil else { throw .badRequest("both Content-Length and Transfer-Encoding") }
             guard summary.transferEncodingOnlyChunked, summary.transferEncodingChunked else { throw .unsupportedTransferCoding }
-            guard summary.transferEncodingCount == 1 else { throw .badRequest("repeated Transfer-Encoding") }
+            // chunked may be applied once (RFC 9112 §7): "chunked, chunked" or two fields is ambiguous framing.
+            guard summary.transferCodingCount == 1 else { throw .badRequest("chunked applied more than once") }
             head.framing = .chunked
         } else if let length = summary.contentLength {
             head.framing = length == 0 ? .none : .contentLength(length)

@@ -15,7 +15,9 @@ enum HeadRewriter {
     ) {
         out.append(head.methodSpan.bytes(in: message))
         out.append(byte: 0x20)
-        if head.path.isEmpty { out.append(byte: 0x2F) } else { out.append(head.path.bytes(in: message)) }
+        // An absolute-form target with no path ("http://h" or "http://h?q") is forwarded with "/" before its query.
+        if head.path.isEmpty || message[Int(head.path.start)] == 0x3F { out.append(byte: 0x2F) }
+        out.append(head.path.bytes(in: message))
         out.append(" HTTP/1.1\r\n")
         var sawForwardedFor = false
         var sawRequestID = false
