@@ -357,7 +357,7 @@ def throughput(args, binary: Path, workdir: Path) -> str:
     lines = [f"## HTTP/1.1 keep-alive, 80/20 split: {when}", "",
              f"wrk -t{args.threads} -c{args.connections} -d{args.duration}s (+{args.warmup}s warm-up) on CPU "
              f"{LOAD_CPU} with the nginx upstreams; each proxy on CPU {PROXY_CPU} with one worker; "
-             f"{args.rounds} interleaved rounds, medians. {versions()}.", "",
+             f"{args.rounds} interleaved rounds, medians. {versions()}. kanaria: `{binary}`.", "",
              "| proxy | rps | rps ÷ direct | CPU µs/req | user µs/req | sys µs/req | upstream conns opened "
              "(all rounds) | split of 100 |",
              "|---|---|---|---|---|---|---|---|"]
@@ -451,9 +451,32 @@ def callgrind_run(target: str, binary: Path, workdir: Path, u1: int, u2: int, n:
     return out
 
 
+def profilable_copy(binary: Path, workdir: Path) -> Path:
+    """A copy of the binary without DWARF: valgrind 3.19 cannot read the DWARF 5 that Swift 6's clang writes ("unhandled
+    dwarf2 abbrev form"); the symbol table stays, so functions keep their names and the code is the same."""
+    copy = workdir / binary.name
+    shutil.copy2(binary, copy)
+    subprocess.run(["strip", "--strip-debug", str(copy)], check=True)
+    return copy
+
+
+def demangle(names: list[str]) -> list[str]:
+    """Swift symbol names made readable with `swift demangle` when it is there; unchanged otherwise."""
+    swift = shutil.which("swift") or "/opt/swift/usr/bin/swift"
+    try:
+        out = subprocess.run([swift, "demangle", "--simplified", "--compact"], input="\n".join(names) + "\n",
+                             capture_output=True, text=True, timeout=60)
+        lines = out.stdout.splitlines()
+        return lines if out.returncode == 0 and len(lines) == len(names) else names
+    except OSError:
+        return names
+
+
 def callgrind(args, binary: Path, workdir: Path) -> str:
-    if args.target == "kanaria" and not binary.is_file():
-        return f"## callgrind: kanaria missing ({binary} not built)\n"
+    if args.target == "kanaria":
+        if not binary.is_file():
+            return f"## callgrind: kanaria missing ({binary} not built)\n"
+        binary = profilable_copy(binary, workdir)
     upstreams, u1, u2 = start_upstreams(workdir)
     try:
         log(f"callgrind: {args.target}, {args.n1} requests …")
@@ -466,15 +489,15 @@ def callgrind(args, binary: Path, workdir: Path) -> str:
     t2, c2, s2 = parse_callgrind(p2)
     dn = args.n2 - args.n1
     when = datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
-    lines = [f"## callgrind: {args.target}, {when}", "",
+    lines = [f"## callgrind: {args.target}, {when}", "", *([f"Binary: `{args.kanaria}`.", ""] if args.target == "kanaria" else []),
              f"Two runs under `valgrind --tool=callgrind`, one keep-alive client connection, {args.n1} and "
              f"{args.n2} requests; per request = (run2 − run1) / {dn}. Totals: {t1:,} and {t2:,} Ir.", "",
              "| per request | count |", "|---|---|", f"| instructions (Ir) | {(t2 - t1) / dn:,.0f} |",
              *(f"| calls of `{c}` | {(c2.get(c, 0) - c1.get(c, 0)) / dn:.2f} |" for c in COUNTED_CALLS), "",
              "Functions by self instructions per request:", "", "| Ir/req | function |", "|---|---|"]
-    per_fn = sorted(((s2.get(f, 0) - s1.get(f, 0)) / dn, f) for f in set(s1) | set(s2))
-    for cost, f in reversed(per_fn[-args.top:]):
-        lines.append(f"| {cost:,.0f} | `{f[:110]}` |")
+    per_fn = sorted(((s2.get(f, 0) - s1.get(f, 0)) / dn, f) for f in set(s1) | set(s2))[::-1][:args.top]
+    for (cost, _), name in zip(per_fn, demangle([f for _, f in per_fn])):
+        lines.append(f"| {cost:,.0f} | `{name[:120]}` |")
     annotate = subprocess.run(["callgrind_annotate", str(p2)], capture_output=True, text=True)
     keep = RESULTS / f"callgrind-{args.target}.annotate.txt"
     RESULTS.mkdir(exist_ok=True)
@@ -527,7 +550,8 @@ def syscalls(args, binary: Path, workdir: Path) -> str:
     when = datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
     return "\n".join([f"## syscalls per request: {when}", "",
                       f"`perf stat -e raw_syscalls:sys_enter -p PIDS` during wrk -t{args.threads} "
-                      f"-c{args.connections} -d{args.duration}s (after a {args.warmup}s warm-up), one worker.", "",
+                      f"-c{args.connections} -d{args.duration}s (after a {args.warmup}s warm-up), one worker. "
+                      f"kanaria: `{binary}`.", "",
                       "| proxy | syscalls/req | main syscalls/req |", "|---|---|---|", *rows, ""])
 
 
