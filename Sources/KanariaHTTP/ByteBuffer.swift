@@ -50,8 +50,12 @@ public struct ByteBuffer {
     }
 
     /// Makes room for `count` more bytes after the readable ones, compacting first and growing only if needed.
+    @inlinable @inline(__always)
     public mutating func reserve(_ count: Int) {
-        if writableCount >= count { return }
+        if capacity - writeIndex < count { makeRoom(count) }
+    }
+
+    @usableFromInline mutating func makeRoom(_ count: Int) {
         compact()
         if writableCount >= count { return }
         var newCapacity = capacity

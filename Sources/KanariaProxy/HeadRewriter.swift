@@ -155,23 +155,19 @@ struct RequestIDGenerator {
         let high = (next() & 0xFFFF_FFFF_FFFF_0FFF) | 0x0000_0000_0000_4000
         let low = (next() & 0x3FFF_FFFF_FFFF_FFFF) | 0x8000_0000_0000_0000
         out.reserve(36)
-        appendHex(high >> 32, digits: 8, to: &out)
-        out.append(byte: 0x2D)
-        appendHex(high >> 16, digits: 4, to: &out)
-        out.append(byte: 0x2D)
-        appendHex(high, digits: 4, to: &out)
-        out.append(byte: 0x2D)
-        appendHex(low >> 48, digits: 4, to: &out)
-        out.append(byte: 0x2D)
-        appendHex(low, digits: 12, to: &out)
-    }
-
-    private func appendHex(_ value: UInt64, digits: Int, to out: inout ByteBuffer) {
-        var shift = (digits - 1) * 4
-        while shift >= 0 {
-            let d = UInt8((value >> UInt64(shift)) & 0xF)
-            out.append(byte: d < 10 ? 48 + d : 87 + d)
-            shift -= 4
+        let p = out.writable.baseAddress!.assumingMemoryBound(to: UInt8.self)
+        // Nibbles from the most significant, with dashes after the 8th, 12th, 16th and 20th hex digit.
+        var position = 0
+        for digit in 0..<32 {
+            if digit == 8 || digit == 12 || digit == 16 || digit == 20 {
+                p[position] = 0x2D
+                position += 1
+            }
+            let word = digit < 16 ? high : low
+            let nibble = UInt8((word >> UInt64(60 - (digit & 15) * 4)) & 0xF)
+            p[position] = nibble < 10 ? 48 + nibble : 87 + nibble
+            position += 1
         }
+        out.didWrite(36)
     }
 }
