@@ -302,11 +302,7 @@ extension DownstreamConnection {
     /// retried once on a new connection when no body byte was sent; otherwise the client gets Envoy's answer.
     func failExchange(_ failure: UpstreamFailure) {
         let wasPooled = (upstream?.exchangesCompleted ?? 0) > 0
-        if let upstream {
-            self.upstream = nil
-            upstream.owner = nil
-            worker.closeUpstream(upstream)
-        }
+        dropUpstream()
         if responseStarted {
             close()
             return
@@ -324,15 +320,19 @@ extension DownstreamConnection {
 
     /// The client sent a body the proxy cannot relay (bad chunked framing): drop the upstream and answer, then close.
     private func abortExchange(clientStatus: Int, body: String) {
-        if let upstream {
-            self.upstream = nil
-            upstream.owner = nil
-            worker.closeUpstream(upstream)
-        }
+        dropUpstream()
         if responseStarted {
             close()
         } else {
             respondLocally(status: clientStatus, body: body, close: true)
         }
+    }
+
+    /// Closes the upstream connection of the exchange, which cannot carry another request.
+    func dropUpstream() {
+        guard let upstream else { return }
+        self.upstream = nil
+        upstream.owner = nil
+        worker.closeUpstream(upstream)
     }
 }

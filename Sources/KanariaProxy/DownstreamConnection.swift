@@ -166,23 +166,18 @@ final class DownstreamConnection {
     /// One read into `inbound`; false when there was nothing to read.
     @inline(__always)
     func readFromClient() -> Bool {
-        let space = inbound.writableCount
-        guard space > 0 else { return false }
-        switch Syscall.read(fd, into: inbound.writable) {
-        case .success(let n):
-            if n == 0 {
-                readClosed = true
-            } else {
-                inbound.didWrite(n)
-                lastActivity = worker.now
-                if n < space { readable = false }
-            }
+        switch inbound.read(from: fd) {
+        case .data(let drained):
+            lastActivity = worker.now
+            if drained { readable = false }
             return true
-        case .failure(let error):
+        case .closed:
             readable = false
-            if error == .wouldBlock { return false }
             readClosed = true
             return true
+        case .nothing:
+            readable = false
+            return false
         }
     }
 
@@ -254,11 +249,7 @@ final class DownstreamConnection {
     /// Closes the client connection and any upstream attached to it.
     func close() {
         guard phase != .closed else { return }
-        if let upstream {
-            self.upstream = nil
-            upstream.owner = nil
-            worker.closeUpstream(upstream)
-        }
+        dropUpstream()
         Syscall.close(fd)
         fd = -1
         phase = .closed

@@ -57,20 +57,17 @@ final class UpstreamConnection {
             if inbound.readableCount >= limit { return false }
             inbound.reserve(4096)
         }
-        let space = inbound.writableCount
-        switch Syscall.read(fd, into: inbound.writable) {
-        case .success(let n):
-            if n == 0 {
-                readClosed = true
-            } else {
-                inbound.didWrite(n)
-                if n < space { readable = false }
-            }
+        switch inbound.read(from: fd) {
+        case .data(let drained):
+            if drained { readable = false }
             return true
-        case .failure(let error):
+        case .closed:
             readable = false
-            if error != .wouldBlock { readClosed = true }
-            return error != .wouldBlock
+            readClosed = true
+            return true
+        case .nothing:
+            readable = false
+            return false
         }
     }
 }

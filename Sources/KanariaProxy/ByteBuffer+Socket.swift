@@ -1,0 +1,30 @@
+import KanariaHTTP
+import KanariaPosix
+
+/// What one read from a socket into a buffer found.
+enum ReadOutcome {
+    /// Bytes arrived; `drained` is true when fewer came than there was room for, so that (edge-triggered) the
+    /// socket has nothing more until epoll says so again.
+    case data(drained: Bool)
+    /// The peer closed its side, or the connection failed.
+    case closed
+    /// Nothing to read now (or no room to read into).
+    case nothing
+}
+
+extension ByteBuffer {
+    /// Reads once from `fd` into the free space after the readable bytes.
+    @inline(__always)
+    mutating func read(from fd: Int32) -> ReadOutcome {
+        let space = writableCount
+        guard space > 0 else { return .nothing }
+        switch Syscall.read(fd, into: writable) {
+        case .success(let n):
+            if n == 0 { return .closed }
+            didWrite(n)
+            return .data(drained: n < space)
+        case .failure(let error):
+            return error == .wouldBlock ? .nothing : .closed
+        }
+    }
+}
