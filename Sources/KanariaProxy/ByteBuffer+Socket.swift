@@ -12,6 +12,26 @@ enum ReadOutcome {
     case nothing
 }
 
+extension ReadOutcome {
+    /// Records what the read found in a connection's edge-triggered flags.
+    /// - Returns: whether the read made progress (bytes, or the end of the stream).
+    @inline(__always)
+    func record(readable: inout Bool, closed: inout Bool) -> Bool {
+        switch self {
+        case .data(let drained):
+            if drained { readable = false }
+            return true
+        case .closed:
+            readable = false
+            closed = true
+            return true
+        case .nothing:
+            readable = false
+            return false
+        }
+    }
+}
+
 extension ByteBuffer {
     /// Reads once from `fd` into the free space after the readable bytes.
     @inline(__always)

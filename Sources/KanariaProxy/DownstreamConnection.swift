@@ -166,19 +166,9 @@ final class DownstreamConnection {
     /// One read into `inbound`; false when there was nothing to read.
     @inline(__always)
     func readFromClient() -> Bool {
-        switch inbound.read(from: fd) {
-        case .data(let drained):
-            lastActivity = worker.now
-            if drained { readable = false }
-            return true
-        case .closed:
-            readable = false
-            readClosed = true
-            return true
-        case .nothing:
-            readable = false
-            return false
-        }
+        let outcome = inbound.read(from: fd)
+        if case .data = outcome { lastActivity = worker.now }
+        return outcome.record(readable: &readable, closed: &readClosed)
     }
 
     // MARK: Answers of the proxy's own

@@ -57,18 +57,7 @@ final class UpstreamConnection {
             if inbound.readableCount >= limit { return false }
             inbound.reserve(4096)
         }
-        switch inbound.read(from: fd) {
-        case .data(let drained):
-            if drained { readable = false }
-            return true
-        case .closed:
-            readable = false
-            readClosed = true
-            return true
-        case .nothing:
-            readable = false
-            return false
-        }
+        return inbound.read(from: fd).record(readable: &readable, closed: &readClosed)
     }
 }
 
