@@ -28,11 +28,17 @@ let package = Package(
         .executableTarget(
             name: "kanaria",
             dependencies: [
-                "KanariaProxy", "KanariaDemo", "KanariaConfig", "KanariaPosix",
+                "KanariaProxy", "KanariaDemo", "KanariaConfig", "KanariaPosix", "KanariaAdmin",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .target(name: "KanariaProxy", dependencies: ["KanariaPosix", "KanariaHTTP", "KanariaRouting"], swiftSettings: hotPath),
+        .target(name: "KanariaProxy", dependencies: ["KanariaPosix", "KanariaHTTP", "KanariaRouting", "KanariaTelemetry"], swiftSettings: hotPath),
+        .target(name: "KanariaAdmin", dependencies: ["KanariaPosix", "KanariaHTTP", "KanariaTelemetry", "KanariaRouting"]),
+        .target(name: "KanariaTelemetry", swiftSettings: hotPath),
+        .target(name: "KanariaHTTP2", dependencies: ["CNghttp2", "KanariaHTTP"], swiftSettings: hotPath),
+        .target(name: "KanariaTLS", dependencies: ["COpenSSL", "KanariaHTTP"], swiftSettings: hotPath),
+        .systemLibrary(name: "CNghttp2", pkgConfig: "libnghttp2", providers: [.apt(["libnghttp2-dev"])]),
+        .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         .target(name: "KanariaDemo", dependencies: ["KanariaPosix", "KanariaHTTP"]),
         .target(name: "KanariaConfig", dependencies: ["KanariaRouting", .product(name: "Yams", package: "Yams")]),
         .target(name: "KanariaRouting", dependencies: ["KanariaHTTP"], swiftSettings: hotPath),
@@ -44,5 +50,8 @@ let package = Package(
         .testTarget(name: "KanariaConfigTests", dependencies: ["KanariaConfig", "KanariaRouting", "KanariaHTTP"]),
         .testTarget(name: "KanariaProxyTests", dependencies: ["KanariaProxy", "KanariaHTTP"]),
         .testTarget(name: "KanariaDemoTests", dependencies: ["KanariaDemo"]),
+        .testTarget(name: "KanariaHTTP2Tests", dependencies: ["KanariaHTTP2", "KanariaHTTP"]),
+        .testTarget(name: "KanariaTLSTests", dependencies: ["KanariaTLS"]),
+        .testTarget(name: "KanariaTelemetryTests", dependencies: ["KanariaTelemetry"]),
     ]
 )

@@ -1,0 +1,1 @@
+// KanariaAdmin: the admin endpoints and the live dashboard (being written).

@@ -1,0 +1,1 @@
+// KanariaTelemetry: Istio standard metrics, per-worker shards, Prometheus text, access logs (being written).
