@@ -14,7 +14,7 @@ struct Kanaria: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "kanaria",
         abstract: "Istio's canary data plane in one program: VirtualService weights, DestinationRule subsets, label-selected endpoints.",
-        subcommands: [Run.self, Validate.self, Demo.self, Shark.self]
+        subcommands: [Run.self, Validate.self, Route.self, Demo.self, Shark.self]
     )
 }
 
