@@ -1,0 +1,67 @@
+import COpenSSL
+
+/// What a Gateway server with `tls.mode: SIMPLE` terminates TLS with: its certificate chain and private key, the
+/// protocol versions, and the application protocols offered by ALPN. Built once per configuration, then shared,
+/// immutable, by every worker: each client connection makes its own `TLSConnection` from it.
+///
+/// - TLS 1.2 and 1.3 only (Istio's default minimum is TLS 1.2).
+/// - TLS 1.2 cipher suites are Istio's gateway defaults (ECDHE with AES-GCM or ChaCha20-Poly1305), in the server's
+///   order; TLS 1.3 suites are OpenSSL's defaults. No renegotiation.
+/// - Resumption by session tickets only: the ticket keys belong to this context, so every worker resumes every other
+///   worker's sessions, and no session cache is shared (or locked) between them. A reload makes a new context, so
+///   tickets from before it are not honoured and those clients do a full handshake once.
+///
+/// Thread safety: OpenSSL 3 allows any number of threads to make `SSL` objects from one `SSL_CTX` at once; nothing
+/// here changes the context after `init`.
+public final class TLSServerContext: @unchecked Sendable {
+    /// Istio's default TLS 1.2 cipher suites for gateways, in its order.
+    public static let istioDefaultCipherSuites = [
+        "ECDHE-ECDSA-AES256-GCM-SHA384", "ECDHE-RSA-AES256-GCM-SHA384", "ECDHE-ECDSA-AES128-GCM-SHA256",
+        "ECDHE-RSA-AES128-GCM-SHA256", "ECDHE-ECDSA-CHACHA20-POLY1305", "ECDHE-RSA-CHACHA20-POLY1305",
+    ]
+
+    /// The `SSL_CTX`, owned.
+    let context: OpaquePointer
+    /// The protocols offered by ALPN, most preferred first.
+    public let applicationProtocols: [ApplicationProtocol]
+    /// At a fixed address for the ALPN callback; lives as long as this object, which every `TLSConnection` retains.
+    private let alpn: UnsafeMutablePointer<ALPNPreference>
+
+    /// Loads a certificate chain and private key (PEM files, as Istio's `tls.serverCertificate` and `tls.privateKey`
+    /// give them) and offers `applicationProtocols` by ALPN, most preferred first: a Gateway server with protocol
+    /// HTTPS offers `[.http2, .http1_1]`.
+    ///
+    /// - Throws: `TLSConfigurationError` naming the file and the problem: it cannot be opened, it holds no PEM block
+    ///   of the right kind, a block is malformed, the key is encrypted, the key does not match the certificate, or
+    ///   OpenSSL refuses the certificate (a key too small for its security level).
+    public init(certificateChainFile: String, privateKeyFile: String,
+                applicationProtocols: [ApplicationProtocol] = [.http2, .http1_1],
+                cipherSuites: [String] = TLSServerContext.istioDefaultCipherSuites) throws(TLSConfigurationError) {
+        _ = OpenSSLErrors.drain()
+        guard let context = SSL_CTX_new(TLS_server_method()) else { fatalError("SSL_CTX_new failed: out of memory") }
+        self.context = context
+        self.applicationProtocols = applicationProtocols
+        alpn = .allocate(capacity: 1)
+        alpn.initialize(to: ALPNPreference(applicationProtocols))
+
+        _ = kanaria_SSL_CTX_set_min_proto_version(context, TLS1_2_VERSION)
+        _ = kanaria_SSL_CTX_set_max_proto_version(context, TLS1_3_VERSION)
+        _ = SSL_CTX_set_options(context, kanaria_SSL_OP_server_defaults())
+        _ = kanaria_SSL_CTX_set_mode(context, Int(SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER))
+        _ = kanaria_SSL_CTX_set_session_cache_mode(context, Int(SSL_SESS_CACHE_OFF))
+        if !cipherSuites.isEmpty && SSL_CTX_set_cipher_list(context, cipherSuites.joined(separator: ":")) != 1 {
+            _ = OpenSSLErrors.drain()  // none of them known: keep OpenSSL's defaults rather than refuse every client
+        }
+        if !applicationProtocols.isEmpty {
+            SSL_CTX_set_alpn_select_cb(context, ALPNPreference.select, UnsafeMutableRawPointer(alpn))
+        }
+        try loadCredentials(certificateChainFile: certificateChainFile, privateKeyFile: privateKeyFile)
+    }
+
+    deinit {
+        SSL_CTX_free(context)
+        alpn.pointee.deallocate()
+        alpn.deinitialize(count: 1)
+        alpn.deallocate()
+    }
+}
