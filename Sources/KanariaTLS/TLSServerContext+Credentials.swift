@@ -11,8 +11,8 @@ extension TLSServerContext {
                                         message: "OpenSSL refuses the certificate: \(reason)")
         }
         X509_free(certificates[0])
-        for intermediate in certificates.dropFirst() where kanaria_SSL_CTX_add0_chain_cert(context, intermediate) != 1 {
-            X509_free(intermediate)
+        for index in certificates.indices.dropFirst() where kanaria_SSL_CTX_add0_chain_cert(context, certificates[index]) != 1 {
+            certificates[index...].forEach { X509_free($0) }
             let reason = OpenSSLErrors.drainReason(fallback: "unknown reason")
             throw TLSConfigurationError(source: .certificateChain, file: certificateChainFile,
                                         message: "OpenSSL refuses an intermediate certificate: \(reason)")
@@ -35,7 +35,7 @@ extension TLSServerContext {
         let bio = try openFile(path, what: "the certificate chain", source: .certificateChain)
         defer { BIO_free(bio) }
         guard let leaf = PEM_read_bio_X509_AUX(bio, nil, nil, nil) else {
-            throw failure(pemFailure(kind: "certificate", header: "CERTIFICATE"))
+            throw failure(pemFailure(path, kind: "certificate", header: "CERTIFICATE") { $0.hasSuffix("CERTIFICATE") })
         }
         var certificates = [leaf]
         while let next = PEM_read_bio_X509(bio, nil, nil, nil) { certificates.append(next) }
@@ -61,8 +61,8 @@ extension TLSServerContext {
                 throw TLSConfigurationError(source: .privateKey, file: path,
                                             message: "the private key is encrypted; Kanaria needs it unencrypted, as Istio does")
             }
-            throw TLSConfigurationError(source: .privateKey, file: path,
-                                        message: pemFailure(kind: "private key", header: "PRIVATE KEY"))
+            throw TLSConfigurationError(source: .privateKey, file: path, message: pemFailure(
+                path, kind: "private key", header: "PRIVATE KEY") { $0.hasSuffix("PRIVATE KEY") })
         }
         _ = OpenSSLErrors.drain()
         return key
@@ -85,17 +85,47 @@ extension TLSServerContext {
         return bio
     }
 
-    /// Why reading the first PEM block of `kind` failed, from the error queue (which this empties).
-    private static func pemFailure(kind: String, header: String) -> String {
-        let entries = OpenSSLErrors.drain()
-        if let system = entries.first(where: \.isSystemError) {
-            return "cannot read the \(kind): \(String(cString: strerror(system.reasonCode)))"
+    /// Why reading the first PEM block of `kind` from `path` failed: the file cannot be read (a directory), it holds
+    /// no block that `isKind` accepts (naming the blocks it does hold), or that block is malformed. Empties the
+    /// error queue; reads the file again, which only a configuration mistake costs.
+    private static func pemFailure(_ path: String, kind: String, header: String, isKind: (String) -> Bool) -> String {
+        let reason = OpenSSLErrors.drainReason(fallback: "unknown reason")
+        guard let bio = BIO_new_file(path, "r") else { return "cannot read the \(kind): \(reason)" }
+        defer { BIO_free(bio) }
+        var probe: UInt8 = 0
+        if BIO_read(bio, &probe, 1) < 0 {
+            let cause = OpenSSLErrors.drain().first(where: \.isSystemError).map { String(cString: strerror($0.reasonCode)) }
+            return "cannot read the \(kind): \(cause ?? reason)"
         }
-        guard let first = entries.first else { return "no PEM \(kind) found" }
-        if isEndOfPEM(first) {
-            return "no PEM \(kind) found (expected a \"-----BEGIN \(header)-----\" block)"
+        _ = BIO_ctrl(bio, BIO_CTRL_RESET, 0, nil)  // BIO_reset, a macro: back to the start of the file
+        let (names, damage) = pemBlockNames(bio)
+        if names.contains(where: isKind) { return "the PEM \(kind) is malformed: \(reason)" }
+        if let damage { return "the PEM \(kind) is malformed: \(damage)" }
+        let expected = "no PEM \(kind) found (expected a \"-----BEGIN \(header)-----\" block"
+        guard !names.isEmpty else { return expected + ")" }
+        return expected + "; the file holds " + names.map { "\"\($0)\"" }.joined(separator: ", ") + ")"
+    }
+
+    /// The names of the PEM blocks readable from `bio` ("CERTIFICATE", "PRIVATE KEY"), each once, in order, and
+    /// why a block could not be read, if one could not ("bad base64 decode").
+    private static func pemBlockNames(_ bio: OpaquePointer) -> (names: [String], damage: String?) {
+        var names: [String] = []
+        while true {
+            var name: UnsafeMutablePointer<CChar>?
+            var header: UnsafeMutablePointer<CChar>?
+            var data: UnsafeMutablePointer<UInt8>?
+            var length = 0
+            guard PEM_read_bio(bio, &name, &header, &data, &length) == 1 else { break }
+            if let name {
+                let text = String(cString: name)
+                if !names.contains(text) { names.append(text) }
+            }
+            CRYPTO_free(name, nil, 0)
+            CRYPTO_free(header, nil, 0)
+            CRYPTO_free(data, nil, 0)
         }
-        return "the PEM \(kind) is malformed: \(first.reason)"
+        let end = OpenSSLErrors.drain().first
+        return (names, end.flatMap { isEndOfPEM($0) ? nil : $0.reason })
     }
 
     /// The error PEM reading ends with when no further block is there.
