@@ -1,1 +1,0 @@
-// KanariaTelemetry: Istio standard metrics, per-worker shards, Prometheus text, access logs (being written).

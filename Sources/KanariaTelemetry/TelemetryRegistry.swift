@@ -1,0 +1,147 @@
+import Synchronization
+
+/// All of Kanaria's metrics: one `MetricShard` per worker, the interned destination label sets, and the
+/// configuration-reload counters. Scrapes (`prometheusText()`, `snapshot()`) merge the shards while workers record.
+///
+/// Set-up: create it with the worker count, hand `shard(forWorker: i)` to worker `i`, and intern each destination's
+/// labels with `destinationID(for:)` when a configuration is compiled (id 0 is `DestinationLabels.unknown`).
+public final class TelemetryRegistry: Sendable {
+    /// The proxy's own labels, on every series.
+    public let source: SourceLabels
+    private let shards: [MetricShard]
+    private let destinationTable: Mutex<DestinationTable>
+    private let destinationCapacity: Int
+    private let reloadsSucceeded = Atomic<UInt64>(0)
+    private let reloadsFailed = Atomic<UInt64>(0)
+    private let generation = Atomic<Int>(0)
+    /// `reporter="source",source_workload="…",…,source_cluster="…",`: the same on every series.
+    let sourceLabelText: [UInt8]
+
+    /// A registry that reports as `source` does.
+    ///
+    /// - Parameters:
+    ///   - seriesCapacity: series slots per worker (each ~530 bytes, touched only when used); beyond them requests
+    ///     count in overflow series (see `MetricShard`).
+    ///   - destinationCapacity: distinct destination label sets; further ones are reported as `unknown`.
+    public init(workers: Int, source: SourceLabels, seriesCapacity: Int = 4096, destinationCapacity: Int = 1024) {
+        precondition(workers >= 1, "a registry needs at least one worker")
+        self.source = source
+        self.destinationCapacity = max(1, destinationCapacity)
+        shards = (0..<workers).map {
+            MetricShard(index: $0, seriesCapacity: seriesCapacity, destinationCapacity: max(1, destinationCapacity))
+        }
+        destinationTable = Mutex(DestinationTable())
+        var text: [UInt8] = []
+        let pairs: [(StaticString, String)] = [
+            ("reporter", source.reporter), ("source_workload", source.workload),
+            ("source_canonical_service", source.canonicalService), ("source_canonical_revision", source.canonicalRevision),
+            ("source_workload_namespace", source.workloadNamespace), ("source_principal", source.principal),
+            ("source_app", source.app), ("source_version", source.version), ("source_cluster", source.cluster),
+        ]
+        for (name, value) in pairs { text.appendLabel(name, value) }
+        sourceLabelText = text
+    }
+
+    /// A registry for an ingress gateway: by default Istio's own, `istio-ingressgateway` in `istio-system` (see
+    /// `SourceLabels.ingressGateway`).
+    public convenience init(workers: Int, sourceWorkload: String = "istio-ingressgateway",
+                            sourceNamespace: String = "istio-system", seriesCapacity: Int = 4096,
+                            destinationCapacity: Int = 1024) {
+        self.init(workers: workers, source: .ingressGateway(workload: sourceWorkload, namespace: sourceNamespace),
+                  seriesCapacity: seriesCapacity, destinationCapacity: destinationCapacity)
+    }
+
+    /// The number of workers (and shards).
+    public var workerCount: Int { shards.count }
+
+    /// Worker `index`'s shard, to be written by that worker's thread only.
+    public func shard(forWorker index: Int) -> MetricShard { shards[index] }
+
+    // MARK: Destinations
+
+    /// Interns a destination label set: the same labels always give the same small id, across reloads. Thread-safe;
+    /// takes a lock, so call it when a configuration is compiled, not per request. When `destinationCapacity` label
+    /// sets exist already, a new one gets 0 (`unknown`).
+    public func destinationID(for labels: DestinationLabels) -> Int32 {
+        destinationTable.withLock { table in
+            if let id = table.ids[labels] { return id }
+            guard table.labels.count < destinationCapacity else { return 0 }
+            return table.add(labels)
+        }
+    }
+
+    /// The label set of `id` (`unknown` for an id never handed out).
+    public func destinationLabels(_ id: Int32) -> DestinationLabels {
+        destinationTable.withLock { table in
+            id >= 0 && Int(id) < table.labels.count ? table.labels[Int(id)] : .unknown
+        }
+    }
+
+    /// Every interned label set, indexed by id.
+    public var destinations: [DestinationLabels] {
+        destinationTable.withLock { $0.labels }
+    }
+
+    /// The label sets and their Prometheus label text, indexed by id.
+    func destinationsWithText() -> (labels: [DestinationLabels], text: [[UInt8]]) {
+        destinationTable.withLock { ($0.labels, $0.text) }
+    }
+
+    // MARK: Configuration
+
+    /// The configuration in use now has `generation` (`kanaria_config_generation`); use it for the first load.
+    public func setConfigGeneration(_ generation: Int) {
+        self.generation.store(generation, ordering: .relaxed)
+    }
+
+    /// Counts a reload (`kanaria_config_reloads_total{result="success"|"failure"}`); a successful one also sets the
+    /// generation now in use, when given. Thread-safe.
+    public func recordConfigReload(succeeded: Bool, generation: Int? = nil) {
+        if succeeded {
+            reloadsSucceeded.wrappingAdd(1, ordering: .relaxed)
+            if let generation { self.generation.store(generation, ordering: .relaxed) }
+        } else {
+            reloadsFailed.wrappingAdd(1, ordering: .relaxed)
+        }
+    }
+
+    var configCounters: (succeeded: UInt64, failed: UInt64, generation: Int) {
+        (reloadsSucceeded.load(ordering: .relaxed), reloadsFailed.load(ordering: .relaxed),
+         generation.load(ordering: .relaxed))
+    }
+
+    var allShards: [MetricShard] { shards }
+}
+
+/// The interned destinations; guarded by the registry's mutex.
+struct DestinationTable {
+    var labels: [DestinationLabels] = []
+    var ids: [DestinationLabels: Int32] = [:]
+    /// `destination_workload="…",…,destination_cluster="…",` per id.
+    var text: [[UInt8]] = []
+
+    init() {
+        _ = add(.unknown)
+    }
+
+    mutating func add(_ destination: DestinationLabels) -> Int32 {
+        let id = Int32(labels.count)
+        labels.append(destination)
+        ids[destination] = id
+        var line: [UInt8] = []
+        let pairs: [(StaticString, String)] = [
+            ("destination_workload", destination.workload),
+            ("destination_workload_namespace", destination.workloadNamespace),
+            ("destination_principal", destination.principal), ("destination_app", destination.app),
+            ("destination_version", destination.version), ("destination_service", destination.service),
+            ("destination_canonical_service", destination.canonicalService),
+            ("destination_canonical_revision", destination.canonicalRevision),
+            ("destination_service_name", destination.serviceName),
+            ("destination_service_namespace", destination.serviceNamespace),
+            ("destination_cluster", destination.cluster),
+        ]
+        for (name, value) in pairs { line.appendLabel(name, value) }
+        text.append(line)
+        return id
+    }
+}
