@@ -16,18 +16,16 @@ extension Array where Element == UInt8 {
             append(UInt8(truncatingIfNeeded: value) &+ 48)
             return
         }
-        // Least significant digit first, then reversed in place.
-        var low = count
-        var rest = value
-        while rest != 0 {
-            append(UInt8(truncatingIfNeeded: rest % 10) &+ 48)
-            rest /= 10
-        }
-        var high = count - 1
-        while low < high {
-            swapAt(low, high)
-            low += 1
-            high -= 1
+        // Digits from the last into stack memory, then one append.
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
+            var rest = value
+            var i = 20
+            repeat {
+                i -= 1
+                digits[i] = UInt8(truncatingIfNeeded: rest % 10) &+ 48
+                rest /= 10
+            } while rest != 0
+            append(contentsOf: UnsafeBufferPointer(rebasing: digits[i...]))
         }
     }
 

@@ -98,7 +98,7 @@ public struct TelemetrySnapshot: Sendable {
         public var reused: UInt64
     }
 
-    /// Every series with at least one request, sorted by key.
+    /// Every series any worker has seen, sorted by key (a series a worker has just created may still show 0).
     public var series: [Series]
     /// Interned destination labels, indexed by id.
     public var destinations: [DestinationLabels]
