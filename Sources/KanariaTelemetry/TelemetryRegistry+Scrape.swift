@@ -15,42 +15,41 @@ extension TelemetryRegistry {
     }
 
     func merge() -> Merged {
-        var merged = Merged()
-        // Destinations first: every id a shard can hold was interned before the shard saw it.
-        (merged.destinations, merged.destinationText) = destinationsWithText()
-        var positions: [TelemetrySnapshot.SeriesKey: Int] = [:]
+        // The shards first, then the destinations: an id a worker recorded was interned before it was handed out,
+        // so the destinations read afterwards know it.
+        var raw: [TelemetrySnapshot.SeriesKey: [UInt64]] = [:]
         for shard in allShards {
             shard.forEachSeries { key0, key1, cells in
-                var destination = Int32(bitPattern: UInt32(truncatingIfNeeded: key0 >> 32))
-                if destination < 0 || Int(destination) >= merged.destinations.count { destination = 0 }
                 let key = TelemetrySnapshot.SeriesKey(
-                    destination: destination,
+                    destination: Int32(bitPattern: UInt32(truncatingIfNeeded: key0 >> 32)),
                     requestProtocol: RequestProtocol(rawValue: UInt8(truncatingIfNeeded: key0 >> 30 & 3)) ?? .http,
                     responseCode: Int(Int32(bitPattern: UInt32(truncatingIfNeeded: key1 >> 32))),
                     grpcStatus: Int(Int32(bitPattern: UInt32(truncatingIfNeeded: key1))),
                     flags: ResponseFlags(rawValue: UInt32(truncatingIfNeeded: key0)))
-                let position: Int
-                if let known = positions[key] {
-                    position = known
-                } else {
-                    position = merged.keys.count
-                    positions[key] = position
-                    merged.keys.append(key)
-                    merged.values.append(contentsOf: repeatElement(0, count: Merged.width))
-                }
-                let base = position * Merged.width
-                for cell in 0..<Merged.width {
-                    merged.values[base + cell] &+= cells[MetricShard.Cell.requests + cell].load(ordering: .relaxed)
+                raw[key, default: Array(repeating: 0, count: Merged.width)].withUnsafeMutableBufferPointer { values in
+                    for cell in 0..<Merged.width {
+                        values[cell] &+= cells[MetricShard.Cell.requests + cell].load(ordering: .relaxed)
+                    }
                 }
             }
         }
+        var merged = Merged()
+        (merged.destinations, merged.destinationText) = destinationsWithText()
+        // An id never handed out (only a caller's mistake makes one) counts as `unknown`.
+        var normalized: [TelemetrySnapshot.SeriesKey: [UInt64]] = [:]
+        for (key, values) in raw {
+            var key = key
+            if key.destination < 0 || Int(key.destination) >= merged.destinations.count { key.destination = 0 }
+            if let existing = normalized[key] {
+                normalized[key] = zip(existing, values).map { $0 &+ $1 }
+            } else {
+                normalized[key] = values
+            }
+        }
         // Sorted by key, so that the text and the snapshot come out in a stable order.
-        let order = merged.keys.indices.sorted { merged.keys[$0] < merged.keys[$1] }
-        var values: [UInt64] = []
-        values.reserveCapacity(merged.values.count)
-        for i in order { values.append(contentsOf: merged.values[i * Merged.width ..< (i + 1) * Merged.width]) }
-        merged.keys = order.map { merged.keys[$0] }
-        merged.values = values
+        merged.keys = normalized.keys.sorted()
+        merged.values.reserveCapacity(merged.keys.count * Merged.width)
+        for key in merged.keys { merged.values.append(contentsOf: normalized[key]!) }
         return merged
     }
 

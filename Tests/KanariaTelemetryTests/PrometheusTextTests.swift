@@ -191,6 +191,19 @@ struct PrometheusTextTests {
         #expect(lines.map(String.init) == [expected])
     }
 
+    /// An id the registry never handed out counts as `unknown`, merged with the real unknown series: never a
+    /// duplicate label set.
+    @Test func unknownIdsCountAsUnknown() {
+        let registry = TelemetryRegistry(workers: 2)
+        registry.shard(forWorker: 0).record(0, code: 404, flags: .NR)
+        registry.shard(forWorker: 1).record(999, code: 404, flags: .NR)
+        registry.shard(forWorker: 1).record(-5, code: 404, flags: .NR)
+        let snapshot = registry.snapshot()
+        #expect(snapshot.series.count == 1)
+        #expect(snapshot.series.first?.requests == 3)
+        #expect(snapshot.series.first?.destination == .unknown)
+    }
+
     /// `promtool check metrics` finds nothing but the unit lint that Istio's duration name carries.
     @Test func promtoolFindsOnlyTheMillisecondsLint() throws {
         let registry = TelemetryRegistry(workers: 2)
