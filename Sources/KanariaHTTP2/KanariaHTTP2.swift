@@ -1,1 +1,0 @@
-// KanariaHTTP2: nghttp2 session wrapper, bytes in → stream events out (being written).
