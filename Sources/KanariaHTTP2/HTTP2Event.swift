@@ -19,6 +19,8 @@ public enum HTTP2Event: Sendable, Equatable {
     /// The peer ended its side of the stream: no more body after what is buffered.
     case endOfStream(stream: Int32)
     /// The stream is closed: `.noError` when both sides ended, otherwise why it was reset (by either side).
+    /// A normal close is reported only once every body byte the caller offered has been written, so that
+    /// releasing the stream then copies nothing; a reset is reported at once.
     case streamClosed(stream: Int32, error: HTTP2ErrorCode)
     /// `count` body bytes the caller offered for the stream were written; it can drop them from their source.
     case bodyWritten(stream: Int32, count: Int)

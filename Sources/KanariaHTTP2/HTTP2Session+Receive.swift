@@ -169,6 +169,8 @@ extension HTTP2Session {
         } else if error != .noError && !isDelivered(slots[index].headSequence) {
             withdrawEvents(of: stream, from: slots[index].headSequence)
             freeSlot(index)
+        } else if error == .noError && slots[index].unwritten > 0 {
+            slots[index].flags.insert(.closeEventPending)  // announced once the last offered byte is written
         } else {
             emit(.streamClosed(stream: stream, error: error))
         }

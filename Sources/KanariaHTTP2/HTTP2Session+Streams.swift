@@ -237,7 +237,7 @@ extension HTTP2Session {
     public func release(stream: Int32) {
         guard let index = slotIndex(of: stream), !slots[index].flags.contains(.released) else { return }
         if slots[index].unwritten > 0 {
-            output.detach(stream: stream)
+            counters.bodyBytesCopied += output.detach(stream: stream)
             slots[index].unwritten = 0
         }
         if slots[index].flags.contains(.closed) {
@@ -255,7 +255,10 @@ extension HTTP2Session {
             nghttp2_submit_rst_stream(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), stream, HTTP2ErrorCode.cancel.rawValue)
             return
         }
-        if slots[index].unframed > 0 && !flags.contains(.localBody) { slots[index].moveOfferedIntoLocalBody() }
+        if slots[index].unframed > 0 && !flags.contains(.localBody) {
+            counters.bodyBytesCopied += slots[index].unframed
+            slots[index].moveOfferedIntoLocalBody()
+        }
         if flags.contains(.endSent) && !flags.contains(.remoteEnded) {
             nghttp2_submit_rst_stream(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), stream, HTTP2ErrorCode.noError.rawValue)
         }

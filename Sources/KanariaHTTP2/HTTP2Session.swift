@@ -209,6 +209,10 @@ public final class HTTP2Session {
             guard let index = slotIndex(of: stream), !slots[index].flags.contains(.released) else { continue }
             slots[index].unwritten -= n
             emit(.bodyWritten(stream: stream, count: n))
+            if slots[index].unwritten == 0 && slots[index].flags.contains(.closeEventPending) {
+                slots[index].flags.remove(.closeEventPending)
+                emit(.streamClosed(stream: stream, error: .noError))
+            }
         }
     }
 

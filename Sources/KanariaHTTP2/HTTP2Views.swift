@@ -52,6 +52,9 @@ public struct HTTP2Counters: Sendable, Equatable {
     public var invalidHeaderFields = 0
     /// Server: streams the peer ended (or made fail) before their response was complete.
     public var prematureResets = 0
+    /// Offered body bytes copied because their stream was released before they were written (0 on the normal
+    /// path, where streams are released after `.streamClosed`).
+    public var bodyBytesCopied = 0
 
     public init() {}
 }

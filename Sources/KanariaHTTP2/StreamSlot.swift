@@ -38,6 +38,8 @@ struct StreamSlot {
         static let headReceived = Flags(rawValue: 1 << 13)
         /// The frame carrying this side's END_STREAM was produced.
         static let endSent = Flags(rawValue: 1 << 14)
+        /// Closed without error while offered bytes were still queued: `.streamClosed` waits for their writing.
+        static let closeEventPending = Flags(rawValue: 1 << 15)
     }
 
     /// The pseudo-header fields and framing facts gathered while a head is received.
