@@ -122,6 +122,14 @@ public func monotonicMilliseconds() -> Int64 {
     return Int64(now.tv_sec) * 1000 + Int64(now.tv_nsec) / 1_000_000
 }
 
+/// Wall-clock time in microseconds since 1970-01-01T00:00:00Z (for access-log timestamps).
+@inline(__always)
+public func wallClockMicroseconds() -> Int64 {
+    var now = timespec()
+    clock_gettime(CLOCK_REALTIME_COARSE, &now)
+    return Int64(now.tv_sec) * 1_000_000 + Int64(now.tv_nsec) / 1000
+}
+
 /// Monotonic time in nanoseconds (precise).
 @inline(__always)
 public func monotonicNanoseconds() -> UInt64 {

@@ -66,6 +66,30 @@ public enum Syscall {
         }
     }
 
+    /// Opens `path` for appending (creating it, mode 0644), for logs.
+    public static func openForAppending(_ path: String) -> Result<Int32, Errno> {
+        let fd = Glibc.open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
+        return fd >= 0 ? .success(fd) : .failure(Errno.current)
+    }
+
+    /// Writes all of `bytes`, waiting when the descriptor is full (for log files and standard output, which are
+    /// blocking descriptors). Returns false when the descriptor failed.
+    @discardableResult
+    public static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Bool {
+        var offset = 0
+        while offset < bytes.count {
+            let n = Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
+            if n > 0 {
+                offset += n
+            } else if n < 0 && ckanaria_errno() == EINTR {
+                continue
+            } else {
+                return false
+            }
+        }
+        return true
+    }
+
     @inline(__always)
     public static func close(_ fd: Int32) {
         _ = Glibc.close(fd)  // Linux releases the descriptor even when close reports EINTR: never retry.

@@ -14,26 +14,35 @@ extension DownstreamConnection {
         requestHasBody = head.framing != .none
         closeAfterResponse = !head.keepAlive || worker.draining
         let message = inbound.readable
+        beginMeasure(headBytes: head.headLength)
+        if logEntry != nil { captureLogFields(message) }
         let decision = snapshot.table.route(RequestView(message: message, head: head), listener: listener, state: &worker.routing)
         guard case .cluster(_, let cluster) = decision else {
             finishHead()
+            measure.flags.insert(.NR)
             respondLocally(status: 404, body: "", close: requestHasBody)
             return
         }
-        guard let endpoint = worker.routing.pickEndpoint(of: cluster, in: snapshot.table) else {
+        let endpoints = snapshot.table.clusters[cluster].endpoints
+        guard let position = worker.routing.pickEndpointPosition(of: cluster, count: endpoints.count) else {
             finishHead()
+            measure.destination = snapshot.clusterDestinations[cluster]
+            measure.flags.insert(.UH)
             respondLocally(status: 503, body: "no healthy upstream", close: requestHasBody)
             return
         }
+        let endpoint = endpoints[position]
         self.endpoint = endpoint
+        measure.destination = snapshot.endpointDestinations[snapshot.clusterEndpointStart[cluster] + position]
         let pool = worker.pools[endpoint]
         upstreamHead.clear()
-        pool.authority.withUnsafeBytes { defaultHost in
+        let generatedID = pool.authority.withUnsafeBytes { defaultHost in
             clientAddress.withUnsafeBytes { client in
                 HeadRewriter.writeUpstreamRequest(head, message: message, clientAddress: client,
                                                   requestID: &worker.requestIDs, defaultHost: defaultHost, into: &upstreamHead)
             }
         }
+        if logEntry != nil { captureUpstreamLogFields(generatedID: generatedID, pool: pool, cluster: snapshot.table.clusters[cluster].name) }
         requestBody = BodyTracker(framing: head.framing)
         finishHead()
         upstreamHeadSent = 0
@@ -57,6 +66,11 @@ extension DownstreamConnection {
         guard let connection = worker.acquireUpstream(endpoint: endpoint, fresh: fresh) else {
             failExchange(.connectFailure)
             return
+        }
+        if connection.state == .connecting {
+            worker.shard.upstreamConnectionOpened(destination: measure.destination)
+        } else {
+            worker.shard.upstreamConnectionReused(destination: measure.destination)
         }
         connection.owner = self
         connection.state = connection.state == .connecting ? .connecting : .active
@@ -125,6 +139,7 @@ extension DownstreamConnection {
                     inbound.consume(fromBody)
                     requestBody.forwarded(fromBody)
                     bodyBytesForwarded = true
+                    measure.requestBytes &+= UInt64(fromBody)
                 }
                 if n < headLeft + bodyReady { upstream.writable = false }
                 progressed = true
@@ -215,6 +230,7 @@ extension DownstreamConnection {
                         responseBody.forwarded(fromBody)
                     }
                     if n < pending + bodyReady { writable = false }
+                    measure.responseBytes &+= UInt64(n)
                     lastActivity = worker.now
                     progressed = true
                 case .failure(let error):
@@ -251,6 +267,8 @@ extension DownstreamConnection {
         adjustments.keepAliveForHTTP10 = requestVersionMinor == 0 && !adjustments.close
         if dechunk { closeAfterResponse = true }  // the de-chunked body can only be delimited by closing
         HeadRewriter.writeClientResponse(response, message: message, adjustments: adjustments, into: &outbound)
+        measure.responseCode = response.status
+        measure.upstreamAnsweredNanoseconds = monotonicNanoseconds()
         upstream.inbound.consume(response.headLength)
         upstream.responseParser.reset()
         upstreamKeepAlive = response.keepAlive
@@ -290,6 +308,7 @@ extension DownstreamConnection {
             worker.closeUpstream(upstream)
         }
         if !requestSent { closeAfterResponse = true }
+        endMeasure()
         if closeAfterResponse || worker.draining {
             startLingeringClose()
         } else {
@@ -304,6 +323,7 @@ extension DownstreamConnection {
         let wasPooled = (upstream?.exchangesCompleted ?? 0) > 0
         dropUpstream()
         if responseStarted {
+            measure.flags.insert(.UC)  // the response broke off after it had begun
             close()
             return
         }
@@ -315,6 +335,8 @@ extension DownstreamConnection {
             return
         }
         if !requestSent { closeAfterResponse = true }
+        measure.flags.insert(failure.responseFlag)
+        if retried { measure.flags.insert(.URX) }
         respondLocally(status: failure.status, body: failure.body, close: closeAfterResponse)
     }
 

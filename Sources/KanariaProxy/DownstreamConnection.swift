@@ -1,6 +1,7 @@
 import KanariaHTTP
 import KanariaPosix
 import KanariaRouting
+import KanariaTelemetry
 
 /// A client connection and the exchange it is in. HTTP/1.1 with keep-alive; pipelined requests wait in `inbound`
 /// and are answered one after another, in order.
@@ -28,6 +29,15 @@ final class DownstreamConnection {
         case protocolError
 
         var status: Int { self == .protocolError ? 502 : 503 }
+
+        /// Envoy's response flag for it.
+        var responseFlag: ResponseFlags {
+            switch self {
+            case .connectFailure: .UF
+            case .connectionTermination: .UC
+            case .protocolError: .UPE
+            }
+        }
 
         /// Envoy's wording, so people who know Istio recognise the answer.
         var body: String {
@@ -79,6 +89,10 @@ final class DownstreamConnection {
     var upstreamKeepAlive = true
     var closeAfterResponse = false
     var retried = false
+    /// Metrics of the request in progress.
+    var measure = ExchangeMeasure()
+    /// The access-log line being gathered; nil when access logging is off.
+    var logEntry: AccessLogEntry?
 
     init(worker: Worker) {
         self.worker = worker
@@ -109,6 +123,9 @@ final class DownstreamConnection {
         lastActivity = now
         upstream = nil
         closeAfterResponse = false
+        measure = ExchangeMeasure()
+        if worker.accessLog != nil && logEntry == nil { logEntry = AccessLogEntry() }
+        worker.shard.downstreamConnectionAccepted()
     }
 
     /// Records readiness from epoll and makes progress.
@@ -147,6 +164,8 @@ final class DownstreamConnection {
                 }
             } catch {
                 parser.reset()
+                beginMeasure(headBytes: inbound.readableCount)
+                measure.flags.insert(.DPE)
                 respondLocally(status: error.status, body: error.reason, close: true)
                 return true
             }
@@ -180,6 +199,8 @@ final class DownstreamConnection {
         outbound.clear()
         HeadRewriter.writeLocalResponse(status: status, body: body, close: mustClose,
                                         headRequest: requestMethod == .head, into: &outbound)
+        measure.responseCode = status
+        measure.responseBytes = UInt64(outbound.readableCount)
         closeAfterResponse = mustClose
         phase = .writingLocalResponse
     }
@@ -187,6 +208,7 @@ final class DownstreamConnection {
     private func stepWritingLocalResponse() -> Bool {
         guard flushOutbound() else { return false }
         guard outbound.isEmpty else { return false }
+        endMeasure()
         if closeAfterResponse {
             startLingeringClose()
         } else {
@@ -239,8 +261,13 @@ final class DownstreamConnection {
     /// Closes the client connection and any upstream attached to it.
     func close() {
         guard phase != .closed else { return }
+        if measure.open {
+            measure.flags.insert(.DC)  // the client went away before the exchange ended
+            endMeasure()
+        }
         dropUpstream()
         Syscall.close(fd)
+        worker.shard.downstreamConnectionClosed()
         fd = -1
         phase = .closed
         worker.retire(self)

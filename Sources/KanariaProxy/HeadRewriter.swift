@@ -9,10 +9,13 @@ enum HeadRewriter {
     /// removed (the body's own framing, Content-Length or chunked, is kept since the body is relayed unchanged),
     /// `x-forwarded-for` with the client's address appended, `x-forwarded-proto` set to the downstream scheme, and
     /// `x-request-id` kept or, when absent, generated.
+    /// - Returns: where in `out` a generated request id is (offset from `out.readIndex`, 36 bytes), or nil when the
+    ///   client's was kept.
+    @discardableResult
     static func writeUpstreamRequest(
         _ head: RequestHead, message: UnsafeRawBufferPointer, clientAddress: UnsafeRawBufferPointer,
         requestID: inout RequestIDGenerator, defaultHost: UnsafeRawBufferPointer, into out: inout ByteBuffer
-    ) {
+    ) -> Int? {
         out.append(head.methodSpan.bytes(in: message))
         out.append(byte: 0x20)
         // An absolute-form target with no path ("http://h" or "http://h?q") is forwarded with "/" before its query.
@@ -56,12 +59,15 @@ enum HeadRewriter {
             out.append("\r\n")
         }
         out.append("x-forwarded-proto: http\r\n")
+        var generated: Int? = nil
         if !sawRequestID {
             out.append("x-request-id: ")
+            generated = out.readableCount
             requestID.appendUUID(to: &out)
             out.append("\r\n")
         }
         out.append("\r\n")
+        return generated
     }
 
     /// How the client's response head must change from the upstream's.

@@ -1,5 +1,6 @@
 import KanariaPosix
 import KanariaRouting
+import KanariaTelemetry
 
 /// How the proxy runs: everything that is not the routing configuration.
 public struct ProxyOptions: Sendable {
@@ -18,11 +19,48 @@ public struct ProxyOptions: Sendable {
     public var maxIdlePerEndpoint = 64
     /// How long SIGTERM waits for requests in flight before closing everything.
     public var drainTimeoutMilliseconds: Int64 = 10_000
+    /// Access logging; nil (the default) logs nothing.
+    public var accessLog: AccessLogOptions?
 
     public init(workers: Int, split: SplitMode = .exact) {
         self.workers = max(1, workers)
         self.split = split
     }
+}
+
+/// Where and how access-log lines are written.
+public struct AccessLogOptions: Sendable {
+    /// A file to append to, or "-" for standard output.
+    public var path: String
+    public var format: AccessLogFormat
+
+    public init(path: String = "-", format: AccessLogFormat = .envoyText) {
+        self.path = path
+        self.format = format
+    }
+}
+
+/// An open access-log destination, shared by the workers; each writes whole lines from its own buffer.
+final class AccessLogSink: Sendable {
+    let fd: Int32
+    let format: AccessLogFormat
+    private let ownsDescriptor: Bool
+
+    init(_ options: AccessLogOptions) throws(Errno) {
+        format = options.format
+        if options.path == "-" {
+            fd = 1
+            ownsDescriptor = false
+        } else {
+            switch Syscall.openForAppending(options.path) {
+            case .success(let fd): self.fd = fd
+            case .failure(let error): throw error
+            }
+            ownsDescriptor = true
+        }
+    }
+
+    deinit { if ownsDescriptor { Syscall.close(fd) } }
 }
 
 /// Where a Gateway server port is served.
@@ -41,14 +79,41 @@ public struct ListenerBinding: Sendable {
 /// Published whole; a request uses the snapshot it started with.
 public final class ConfigSnapshot: Sendable {
     public let table: RouteTable
+    /// Increases with every configuration published.
+    public let generation: Int
     /// `table.endpoints[i]`'s address; nil when it is not an IP literal (then it cannot be connected to).
     let endpointAddresses: [SocketAddress?]
     /// For each endpoint, `address:port` as bytes, used as the Host of an HTTP/1.0 request that had none.
     let endpointAuthorities: [[UInt8]]
+    /// Per cluster, the metrics destination of a request that reached none of its endpoints (service labels only).
+    let clusterDestinations: [Int32]
+    /// Per cluster, where its endpoints' metrics destinations start in `endpointDestinations`; the destination of
+    /// the endpoint at position p of cluster c is `endpointDestinations[clusterEndpointStart[c] + p]`.
+    let clusterEndpointStart: [Int]
+    let endpointDestinations: [Int32]
 
-    public init(table: RouteTable) {
+    /// Interns the destination labels of every cluster and endpoint in `registry` (off the request path).
+    public init(table: RouteTable, generation: Int, registry: TelemetryRegistry) {
         self.table = table
+        self.generation = generation
         self.endpointAddresses = table.endpoints.map { SocketAddress(host: $0.address, port: $0.port) }
         self.endpointAuthorities = table.endpoints.map { Array("\($0.address):\($0.port)".utf8) }
+        var clusterDestinations: [Int32] = []
+        var starts: [Int] = []
+        var endpointDestinations: [Int32] = []
+        for cluster in table.clusters {
+            clusterDestinations.append(registry.destinationID(for: DestinationLabels(
+                serviceHost: cluster.serviceHost, serviceName: cluster.serviceName, serviceNamespace: cluster.namespace)))
+            starts.append(endpointDestinations.count)
+            for index in cluster.endpoints {
+                let endpoint = table.endpoints[index]
+                endpointDestinations.append(registry.destinationID(for: DestinationLabels(
+                    serviceHost: cluster.serviceHost, serviceName: cluster.serviceName, serviceNamespace: cluster.namespace,
+                    workload: endpoint.workload, workloadNamespace: endpoint.namespace, labels: endpoint.labels)))
+            }
+        }
+        self.clusterDestinations = clusterDestinations
+        self.clusterEndpointStart = starts
+        self.endpointDestinations = endpointDestinations
     }
 }

@@ -1,5 +1,6 @@
 import KanariaPosix
 import KanariaRouting
+import KanariaTelemetry
 
 /// The data plane: binds the Gateway listeners, runs the workers, publishes new configurations and drains.
 ///
@@ -10,16 +11,35 @@ public final class ProxyServer: @unchecked Sendable {
     /// Where each listener ended up (a port 0 resolved), in the order of the bindings given.
     public private(set) var boundAddresses: [(gatewayPort: Int, address: SocketAddress)] = []
     private let control: ProxyControl
+    /// The metrics every worker records into (one shard each).
+    public let registry: TelemetryRegistry
+    private let accessLog: AccessLogSink?
     private var workerListeners: [[(fd: Int32, listener: Int, gatewayPort: Int)]] = []
     private var threads: [PosixThread] = []
 
-    /// Binds every listener; throws when an address cannot be bound (in use, not permitted).
-    public init(table: RouteTable, bindings: [ListenerBinding], options: ProxyOptions) throws(ProxyStartError) {
+    /// Binds every listener; throws when an address cannot be bound (in use, not permitted) or the access log
+    /// cannot be opened.
+    /// - Parameter registry: where metrics go; it must have `options.workers` shards.
+    public init(table: RouteTable, bindings: [ListenerBinding], options: ProxyOptions,
+                registry: TelemetryRegistry) throws(ProxyStartError) {
+        precondition(registry.workerCount == options.workers, "one metric shard per worker")
         self.options = options
+        self.registry = registry
         do {
-            control = try ProxyControl(snapshot: ConfigSnapshot(table: table), workers: options.workers)
+            control = try ProxyControl(snapshot: ConfigSnapshot(table: table, generation: 1, registry: registry),
+                                       workers: options.workers)
         } catch {
             throw ProxyStartError(message: "cannot create event descriptors: \(error)")
+        }
+        registry.setConfigGeneration(1)
+        if let logOptions = options.accessLog {
+            do {
+                accessLog = try AccessLogSink(logOptions)
+            } catch {
+                throw ProxyStartError(message: "cannot open the access log \(logOptions.path): \(error)")
+            }
+        } else {
+            accessLog = nil
         }
         workerListeners = Array(repeating: [], count: options.workers)
         for binding in bindings {
@@ -54,7 +74,9 @@ public final class ProxyServer: @unchecked Sendable {
         var workers: [Worker] = []
         for index in 0..<options.workers {
             do {
-                workers.append(try Worker(index: index, control: control, options: options, listeners: workerListeners[index]))
+                workers.append(try Worker(index: index, control: control, options: options,
+                                          shard: registry.shard(forWorker: index), accessLog: accessLog,
+                                          listeners: workerListeners[index]))
             } catch {
                 throw ProxyStartError(message: "cannot start worker \(index): \(error)")
             }
@@ -66,8 +88,10 @@ public final class ProxyServer: @unchecked Sendable {
     }
 
     /// Replaces the routing configuration; requests already routed finish with the old one.
-    public func apply(_ table: RouteTable) {
-        control.publish(ConfigSnapshot(table: table))
+    /// - Parameter generation: the new configuration's number (`kanaria_config_generation`).
+    public func apply(_ table: RouteTable, generation: Int) {
+        control.publish(ConfigSnapshot(table: table, generation: generation, registry: registry))
+        registry.setConfigGeneration(generation)
     }
 
     /// Stops accepting, lets requests in flight finish (up to the drain timeout), then returns.

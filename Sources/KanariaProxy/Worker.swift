@@ -1,6 +1,7 @@
 import KanariaHTTP
 import KanariaPosix
 import KanariaRouting
+import KanariaTelemetry
 
 /// One event-loop thread: its own epoll, listeners (SO_REUSEPORT), client connections, upstream pools, weighted
 /// picker state and request-id generator. Nothing here is shared with another worker; the only cross-thread
@@ -43,10 +44,20 @@ final class Worker {
     private var spareUpstreams: [UpstreamConnection] = []
     private static let maxSpare = 256
 
-    init(index: Int, control: ProxyControl, options: ProxyOptions, listeners: [(fd: Int32, listener: Int, gatewayPort: Int)]) throws(Errno) {
+    /// This worker's metrics, written by this thread only.
+    let shard: MetricShard
+    /// Where access-log lines go; nil when access logging is off.
+    let accessLog: AccessLogSink?
+    /// Access-log lines not yet written: flushed at the end of each loop turn.
+    private var accessLogBuffer: [UInt8] = []
+
+    init(index: Int, control: ProxyControl, options: ProxyOptions, shard: MetricShard, accessLog: AccessLogSink?,
+         listeners: [(fd: Int32, listener: Int, gatewayPort: Int)]) throws(Errno) {
         self.index = index
         self.control = control
         self.options = options
+        self.shard = shard
+        self.accessLog = accessLog
         self.listeners = listeners
         self.epoll = try Epoll(capacity: 512)
         self.timer = try PeriodicTimer(periodMilliseconds: 1000)
@@ -87,10 +98,12 @@ final class Worker {
                 }
             }
             recycleRetired()
+            if !accessLogBuffer.isEmpty { flushAccessLog() }
             if draining && (open.isEmpty || now >= drainDeadline) { break }
         }
         for connection in open { connection.close() }
         recycleRetired()
+        if !accessLogBuffer.isEmpty { flushAccessLog() }
         for pool in pools { for connection in pool.idle { Syscall.close(connection.fd) } }
     }
 
@@ -105,6 +118,21 @@ final class Worker {
         default:
             acceptConnections(listenerSlot: Int(token >> 2) - 2)
         }
+    }
+
+    // MARK: Access log
+
+    /// Formats one line into this worker's buffer; it is written at the end of the loop turn.
+    func appendAccessLog(_ entry: AccessLogEntry) {
+        guard let accessLog else { return }
+        formatAccessLog(entry, format: accessLog.format, into: &accessLogBuffer)
+        if accessLogBuffer.count >= 64 * 1024 { flushAccessLog() }
+    }
+
+    private func flushAccessLog() {
+        guard let accessLog else { return }
+        accessLogBuffer.withUnsafeBytes { _ = Syscall.writeAll(accessLog.fd, $0) }
+        accessLogBuffer.removeAll(keepingCapacity: true)
     }
 
     // MARK: Clients

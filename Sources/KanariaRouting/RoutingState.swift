@@ -46,10 +46,18 @@ public struct RoutingState: Sendable {
 
     /// The next endpoint of `cluster` in round-robin order, or nil when it has none (Envoy's "no healthy upstream").
     public mutating func pickEndpoint(of cluster: Int, in table: RouteTable) -> Int? {
-        let endpoints = table.clusters[cluster].endpoints
-        guard !endpoints.isEmpty else { return nil }
+        guard let position = pickEndpointPosition(of: cluster, count: table.clusters[cluster].endpoints.count) else {
+            return nil
+        }
+        return table.clusters[cluster].endpoints[position]
+    }
+
+    /// The position in `cluster`'s endpoint list (of `count` endpoints) of the next endpoint in round-robin order;
+    /// nil when the cluster has none. For callers that keep per-position data beside the list.
+    public mutating func pickEndpointPosition(of cluster: Int, count: Int) -> Int? {
+        guard count > 0 else { return nil }
         let cursor = cursors[cluster]
-        cursors[cluster] = cursor + 1 == endpoints.count ? 0 : cursor + 1
-        return endpoints[cursor]
+        cursors[cluster] = cursor + 1 >= count ? 0 : cursor + 1
+        return cursor < count ? cursor : 0
     }
 }

@@ -11,7 +11,7 @@ struct Demo: ParsableCommand {
         discussion: """
         Uses the tutorial's manifests unchanged plus two WorkloadEntries (the same files as config/), embedded in \
         the binary. Each shark app listens where its WorkloadEntry says; Gateway port 80 is served on \
-        127.0.0.1:--port.
+        127.0.0.1:--port; the live dashboard is on the admin port.
         """
     )
 
@@ -24,9 +24,15 @@ struct Demo: ParsableCommand {
     @Option(help: "exact or random.")
     var split: SplitMode = .exact
 
+    @Option(help: "The admin endpoints and dashboard: ADDR:PORT, or 'off'.")
+    var admin: String = "127.0.0.1:15000"
+
     func run() throws {
         Signals.blockForWaiting()
-        let loaded = ConfigLoader.load(sources: DemoConfiguration.files.map { (name: $0.name, text: $0.text) })
+        let load: @Sendable () -> LoadedConfiguration = {
+            ConfigLoader.load(sources: DemoConfiguration.files.map { (name: $0.name, text: $0.text) })
+        }
+        let loaded = load()
         guard report(loaded, warningsTo: { _ in }), let table = loaded.table else { throw ExitCode(1) }
 
         var sharks: [SharkServer] = []
@@ -45,24 +51,21 @@ struct Demo: ParsableCommand {
         guard let proxyAddress = SocketAddress(host: "127.0.0.1", port: port) else {
             throw ValidationError("--port \(port) is not a port")
         }
-        let server: ProxyServer
-        do {
-            server = try ProxyServer(table: table, bindings: [ListenerBinding(gatewayPort: 80, address: proxyAddress)],
-                                     options: ProxyOptions(workers: workers, split: split))
-            try server.start()
-        } catch {
-            complain("kanaria demo: \(error)")
-            throw ExitCode(1)
-        }
-        let bound = server.boundAddresses.first?.address ?? proxyAddress
+        let launch = try Launch(table: table, bindings: [ListenerBinding(gatewayPort: 80, address: proxyAddress)],
+                                options: ProxyOptions(workers: workers, split: split), adminAddress: try parseAdminAddress(admin),
+                                sources: DemoConfiguration.files.map(\.name), load: load)
+        let bound = launch.server.boundAddresses.first?.address ?? proxyAddress
         say("Kanaria demo: the tutorial's canary, 80% to v1 and 20% to v2 (\(split.rawValue) split)")
+        if let url = launch.dashboardURL {
+            say("  live dashboard       \(url)   <- watch the split here")
+        }
+        say("  through the proxy    http://\(bound)/   <- open this and refresh: 4 friendly pages in 5")
         for shark in sharks {
             say("  shark \(shark.version.rawValue) (\(shark.version == .v1 ? "friendly" : "scary"))   http://\(shark.address)/")
         }
-        say("  through the proxy    http://\(bound)/   <- open this and refresh: 4 friendly pages in 5")
         say("Ctrl-C stops.")
         _ = Signals.wait()
-        server.drainAndStop()
+        launch.stop()
         for shark in sharks { shark.stop() }
     }
 }

@@ -4,6 +4,8 @@ import KanariaDemo
 import KanariaPosix
 import KanariaProxy
 import KanariaRouting
+import KanariaTelemetry
+import KanariaAdmin
 
 #if canImport(Glibc)
 import Glibc
@@ -67,8 +69,88 @@ struct ProxyFlags: ParsableArguments {
     @Option(help: "How a route picks among weighted destinations: exact (smooth weighted round-robin) or random (Envoy's per-request draw).")
     var split: SplitMode = .exact
 
-    func options() -> ProxyOptions {
-        ProxyOptions(workers: workers ?? availableProcessorCount(), split: split)
+    @Option(help: "The admin endpoints and dashboard: ADDR:PORT, or 'off'.")
+    var admin: String = "127.0.0.1:15000"
+
+    @Option(name: .customLong("access-log"), help: "Write an access-log line per request to this file, or '-' for standard output (default: none).")
+    var accessLog: String?
+
+    @Option(name: .customLong("access-log-format"), help: "envoy (Envoy's default text), istio (Istio's text) or json.")
+    var accessLogFormat: AccessLogFormatName = .envoy
+
+    func options(defaultWorkers: Int? = nil) -> ProxyOptions {
+        var options = ProxyOptions(workers: workers ?? defaultWorkers ?? availableProcessorCount(), split: split)
+        if let accessLog { options.accessLog = AccessLogOptions(path: accessLog, format: accessLogFormat.format) }
+        return options
+    }
+
+    func adminAddress() throws -> SocketAddress? { try parseAdminAddress(admin) }
+}
+
+/// `--admin ADDR:PORT` or `--admin off` (nil).
+func parseAdminAddress(_ text: String) throws -> SocketAddress? {
+    if text == "off" { return nil }
+    guard let address = SocketAddress(parsing: text) else {
+        throw ValidationError("--admin \(text): expected ADDR:PORT (e.g. 127.0.0.1:15000) or off")
+    }
+    return address
+}
+
+enum AccessLogFormatName: String, ExpressibleByArgument, CaseIterable {
+    case envoy, istio, json
+
+    var format: AccessLogFormat {
+        switch self {
+        case .envoy: .envoyText
+        case .istio: .istioText
+        case .json: .json
+        }
+    }
+}
+
+/// Starts the proxy, the control plane and the admin endpoints for a loaded configuration: what `run` and `demo`
+/// share. Prints where each listener and the dashboard are.
+struct Launch {
+    let server: ProxyServer
+    let controlPlane: ControlPlane
+    let admin: AdminServer?
+
+    init(table: RouteTable, bindings: [ListenerBinding], options: ProxyOptions, adminAddress: SocketAddress?,
+         sources: [String], load: @escaping @Sendable () -> LoadedConfiguration) throws {
+        let registry = TelemetryRegistry(workers: options.workers)
+        do {
+            server = try ProxyServer(table: table, bindings: bindings, options: options, registry: registry)
+        } catch {
+            complain("kanaria: \(error)")
+            throw ExitCode(1)
+        }
+        controlPlane = ControlPlane(server: server, table: table, servingPorts: Set(bindings.map(\.gatewayPort)),
+                                    sources: sources, load: load)
+        if let adminAddress {
+            do {
+                admin = try AdminServer(listen: adminAddress, registry: registry, controls: controlPlane.adminControls)
+            } catch {
+                complain("kanaria: cannot listen on \(adminAddress) for the admin endpoints: \(error) (use --admin ADDR:PORT or --admin off)")
+                throw ExitCode(1)
+            }
+        } else {
+            admin = nil
+        }
+        do {
+            try server.start()
+        } catch {
+            complain("kanaria: \(error)")
+            throw ExitCode(1)
+        }
+        admin?.start()
+    }
+
+    var dashboardURL: String? { admin.map { "http://\($0.address)/dashboard" } }
+
+    /// Stops accepting, drains, stops the admin endpoints.
+    func stop() {
+        server.drainAndStop()
+        admin?.stop()
     }
 }
 

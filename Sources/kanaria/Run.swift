@@ -8,8 +8,8 @@ struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Serve the Gateways of the given configuration.",
         discussion: """
-        SIGHUP reloads the files (a configuration with errors is reported and the running one kept); SIGTERM or \
-        Ctrl-C stops accepting, lets requests in flight finish, then exits.
+        SIGHUP (or POST /reload on the admin port) reloads the files: a configuration with errors is reported and \
+        the running one kept. SIGTERM or Ctrl-C stops accepting, lets requests in flight finish, then exits.
         """
     )
 
@@ -27,27 +27,26 @@ struct Run: ParsableCommand {
 
     func run() throws {
         Signals.blockForWaiting()
+        let files = self.files
         let loaded = ConfigLoader.load(paths: files)
         guard report(loaded), let table = loaded.table else { throw ExitCode(1) }
         let bindings = try listenerBindings(for: loaded.servers)
-        let server: ProxyServer
-        do {
-            server = try ProxyServer(table: table, bindings: bindings, options: proxy.options())
-            try server.start()
-        } catch {
-            complain("kanaria: \(error)")
-            throw ExitCode(1)
+        let launch = try Launch(table: table, bindings: bindings, options: proxy.options(),
+                                adminAddress: try proxy.adminAddress(), sources: files,
+                                load: { ConfigLoader.load(paths: files) })
+        if let url = launch.dashboardURL {
+            complain("kanaria: admin listening on \(launch.admin!.address) (dashboard \(url))")
         }
-        for bound in server.boundAddresses {
+        for bound in launch.server.boundAddresses {
             complain("kanaria: gateway port \(bound.gatewayPort) listening on \(bound.address)")
         }
         while true {
             switch Signals.wait() {
             case .reload:
-                reload(server, servingPorts: Set(bindings.map(\.gatewayPort)))
+                for line in launch.controlPlane.reload().messages { complain("kanaria: \(line)") }
             case .terminate, .interrupt:
                 complain("kanaria: draining")
-                server.drainAndStop()
+                launch.stop()
                 complain("kanaria: stopped")
                 return
             }
@@ -69,23 +68,5 @@ struct Run: ParsableCommand {
             let address = listens.last(where: { $0.gatewayPort == port })?.address ?? SocketAddress(host: "0.0.0.0", port: port)!
             return ListenerBinding(gatewayPort: port, address: address)
         }
-    }
-
-    private func reload(_ server: ProxyServer, servingPorts: Set<Int>) {
-        let loaded = ConfigLoader.load(paths: files)
-        guard report(loaded), let table = loaded.table else {
-            complain("kanaria: reload failed; still serving the previous configuration")
-            return
-        }
-        let ports = Set(loaded.servers.map(\.port))
-        guard ports.isSuperset(of: servingPorts) else {
-            complain("kanaria: reload failed: the new configuration drops Gateway ports \(servingPorts.subtracting(ports).sorted()); restart to change listeners")
-            return
-        }
-        if !ports.subtracting(servingPorts).isEmpty {
-            complain("kanaria: warning: new Gateway ports \(ports.subtracting(servingPorts).sorted()) are served after a restart")
-        }
-        server.apply(table)
-        complain("kanaria: configuration reloaded")
     }
 }

@@ -51,7 +51,7 @@ def test_shark_app_serves_its_version(kanaria_bin, version):
 
 def test_demo_serves_80_20_over_fresh_connections(kanaria_bin):
     port = free_port()
-    proc = subprocess.Popen([str(kanaria_bin), "demo", "--port", str(port)], stdin=subprocess.DEVNULL,
+    proc = subprocess.Popen([str(kanaria_bin), "demo", "--port", str(port), "--admin", "127.0.0.1:0"], stdin=subprocess.DEVNULL,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     output = OutputReader(proc)
     url = f"http://127.0.0.1:{port}/"

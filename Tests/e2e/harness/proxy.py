@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[3]
+ADMIN = re.compile(r"admin listening on ([0-9.]+):(\d+)")
 LISTENING = re.compile(r"gateway port (\d+) listening on ([0-9.]+):(\d+)|listening on ([0-9.]+):(\d+)")
 
 
@@ -164,6 +165,8 @@ class Kanaria(ProxyProcess):
     def __init__(self, binary: Path, config: MeshConfig, workers: int | None = None, split: str | None = None,
                  extra_args: tuple[str, ...] = (), ready_timeout: float = 30):
         self.argv = [str(binary), "run", "-f", str(config.dir), "--listen", "80=127.0.0.1:0"]
+        if not any(arg == "--admin" for arg in extra_args):
+            self.argv += ["--admin", "127.0.0.1:0"]  # Envoy's 15000 would clash between proxies
         if workers is not None:
             self.argv += ["--workers", str(workers)]
         if split is not None:
@@ -188,6 +191,8 @@ class Kanaria(ProxyProcess):
             self.output.join()
             raise AssertionError(f"kanaria {state}.\ncommand: {' '.join(self.argv)}\noutput:\n{self.output.text()}")
         self.port = port
+        admin = ADMIN.search(self.output.text(last=200))
+        self.admin_port = int(admin.group(2)) if admin else None
 
 
 def free_port() -> int:

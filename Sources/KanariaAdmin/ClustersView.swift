@@ -1,0 +1,86 @@
+import KanariaRouting
+import KanariaTelemetry
+
+/// `/clusters`: each cluster's endpoints with their health and counters, in Envoy's text form
+/// (`CLUSTER::ADDRESS:PORT::STAT::VALUE`) or as JSON.
+enum ClustersView {
+    private struct Row {
+        var cluster: String
+        var address: String
+        var workload: String
+        var version: String
+        var requests: UInt64
+        var errors: UInt64
+        var connectionsOpened: UInt64
+        var connectionsReused: UInt64
+    }
+
+    private static func rows(_ table: RouteTable, snapshot: TelemetrySnapshot, registry: TelemetryRegistry) -> [Row] {
+        var rows: [Row] = []
+        for cluster in table.clusters {
+            for index in cluster.endpoints {
+                let endpoint = table.endpoints[index]
+                let id = registry.destinationID(for: DestinationLabels(
+                    serviceHost: cluster.serviceHost, serviceName: cluster.serviceName, serviceNamespace: cluster.namespace,
+                    workload: endpoint.workload, workloadNamespace: endpoint.namespace, labels: endpoint.labels))
+                let connections = Int(id) < snapshot.upstreamConnections.count ? snapshot.upstreamConnections[Int(id)] : nil
+                rows.append(Row(
+                    cluster: cluster.name, address: "\(endpoint.address):\(endpoint.port)", workload: endpoint.workload,
+                    version: endpoint.version,
+                    requests: snapshot.requests { $0.key.destination == id },
+                    errors: snapshot.requests { $0.key.destination == id && $0.key.responseCode >= 500 },
+                    connectionsOpened: connections?.opened ?? 0, connectionsReused: connections?.reused ?? 0))
+            }
+        }
+        return rows
+    }
+
+    /// Envoy's `/clusters` text. Health is `healthy` for every endpoint until outlier detection exists. Counters
+    /// are per destination (service and workload), as Istio's metrics count them.
+    static func text(_ table: RouteTable, snapshot: TelemetrySnapshot, registry: TelemetryRegistry) -> String {
+        var out = ""
+        for row in rows(table, snapshot: snapshot, registry: registry) {
+            let prefix = "\(row.cluster)::\(row.address)::"
+            out += prefix + "health_flags::healthy\n"
+            out += prefix + "rq_total::\(row.requests)\n"
+            out += prefix + "rq_error::\(row.errors)\n"
+            out += prefix + "cx_opened::\(row.connectionsOpened)\n"
+            out += prefix + "cx_reused::\(row.connectionsReused)\n"
+            out += prefix + "workload::\(row.workload)\n"
+            out += prefix + "version::\(row.version)\n"
+        }
+        for cluster in table.clusters where cluster.endpoints.isEmpty {
+            out += "\(cluster.name)::no endpoints (503 no healthy upstream)\n"
+        }
+        return out
+    }
+
+    static func json(_ table: RouteTable, snapshot: TelemetrySnapshot, registry: TelemetryRegistry) -> String {
+        let all = rows(table, snapshot: snapshot, registry: registry)
+        var json = JSONWriter()
+        json.object { json in
+            json.member("clusters", array: { json in
+                for cluster in table.clusters {
+                    json.object { json in
+                        json.member("name", cluster.name)
+                        json.member("endpoints", array: { json in
+                            for row in all where row.cluster == cluster.name {
+                                json.object { json in
+                                    json.member("address", row.address)
+                                    json.member("health", "healthy")
+                                    json.member("workload", row.workload)
+                                    json.member("version", row.version)
+                                    json.member("requests", Int(row.requests))
+                                    json.member("errors", Int(row.errors))
+                                    json.member("connectionsOpened", Int(row.connectionsOpened))
+                                    json.member("connectionsReused", Int(row.connectionsReused))
+                                }
+                            }
+                        })
+                    }
+                }
+            })
+        }
+        return json.text
+    }
+}

@@ -1,0 +1,175 @@
+/// The live dashboard at `/dashboard`: one self-contained page (no CDN, fonts or scripts from elsewhere) that polls
+/// `/api/split` every second and shows, per route, the configured weights next to the observed split, and per
+/// destination version the request rate, share, response codes and p50/p99 latency. Its weight controls post to
+/// `/weights`.
+enum DashboardPage {
+    static let html = #"""
+<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Kanaria: live canary split</title>
+<style>
+  :root { --v1: #1d7fb8; --v2: #b3261e; --muted: #666; --line: #ddd; }
+  body { font-family: system-ui, sans-serif; margin: 1.5rem auto; max-width: 64rem; padding: 0 1rem; color: #222; }
+  h1 { font-size: 1.4rem; margin-bottom: .2rem; }
+  .sub { color: var(--muted); margin-top: 0; }
+  section { border: 1px solid var(--line); border-radius: .4rem; padding: .8rem 1rem; margin: 1rem 0; }
+  h2 { font-size: 1.1rem; margin: 0 0 .6rem; }
+  table { border-collapse: collapse; width: 100%; }
+  th, td { text-align: left; padding: .3rem .5rem; border-bottom: 1px solid var(--line); font-variant-numeric: tabular-nums; }
+  th { font-weight: 600; color: var(--muted); font-size: .85rem; }
+  .bar { position: relative; height: .8rem; background: #f1f1f1; border-radius: .2rem; min-width: 8rem; }
+  .bar span { position: absolute; left: 0; top: 0; bottom: 0; border-radius: .2rem; }
+  .configured span { background: #bbb; }
+  .observed span { background: var(--v1); }
+  tr[data-version="v2"] .observed span, tr[data-subset="v2"] .observed span { background: var(--v2); }
+  input[type=number] { width: 5rem; }
+  .note { color: var(--muted); font-size: .85rem; }
+  .error { color: var(--v2); }
+  #status.stale { color: var(--v2); }
+</style>
+</head>
+<body>
+<h1>Kanaria: live canary split</h1>
+<p class="sub">Configuration generation <span id="generation">…</span> · rates over the last <span id="window">…</span> s ·
+  <span id="status">waiting for data</span></p>
+
+<section>
+  <h2>Routes: configured weights and the observed split</h2>
+  <div id="routes"></div>
+  <p class="note">Weights changed here apply to the next requests, like a reload, and show in <a href="/config_dump">/config_dump</a>.
+    They last until the next reload of the files (SIGHUP or <code>POST /reload</code>), which replaces them.</p>
+</section>
+
+<section>
+  <h2>Destination versions</h2>
+  <table id="versions">
+    <thead><tr><th>service</th><th>version</th><th>workload</th><th>req/s</th><th>share</th><th>requests</th>
+      <th>response codes</th><th>p50 ms</th><th>p99 ms</th></tr></thead>
+    <tbody></tbody>
+  </table>
+</section>
+
+<p class="note">Data: <a href="/api/split">/api/split</a> · metrics: <a href="/stats/prometheus">/stats/prometheus</a> ·
+  <a href="/clusters">/clusters</a> · <a href="/routes">/routes</a></p>
+
+<script>
+"use strict";
+const percent = (x) => x === null || x === undefined ? "–" : (100 * x).toFixed(1) + "%";
+const number = (x, digits) => x === null || x === undefined ? "–" : Number(x).toFixed(digits);
+const text = (tag, content, attrs) => {
+  const node = document.createElement(tag);
+  if (content !== undefined) node.textContent = content;
+  for (const [k, v] of Object.entries(attrs || {})) node.setAttribute(k, v);
+  return node;
+};
+const bar = (kind, share) => {
+  const outer = text("div", undefined, { class: "bar " + kind, title: percent(share) });
+  const inner = document.createElement("span");
+  inner.style.width = share === null || share === undefined ? "0" : (100 * share).toFixed(1) + "%";
+  outer.appendChild(inner);
+  return outer;
+};
+let editing = false;
+
+function renderRoutes(routes) {
+  const root = document.getElementById("routes");
+  if (editing) return;  // do not replace the inputs the user is typing in
+  root.replaceChildren();
+  for (const route of routes) {
+    const box = text("div", undefined, { "data-route": String(route.index) });
+    box.appendChild(text("p", `Route ${route.index} "${route.name}" of VirtualService ${route.virtualService}`));
+    const table = document.createElement("table");
+    table.appendChild(text("thead")).appendChild((() => {
+      const row = document.createElement("tr");
+      for (const h of ["destination", "versions", "weight", "configured", "observed", "req/s", "new weight"]) row.appendChild(text("th", h));
+      return row;
+    })());
+    const body = table.appendChild(document.createElement("tbody"));
+    route.destinations.forEach((d, i) => {
+      const row = text("tr", undefined, { "data-subset": d.subset || "", "data-cluster": d.cluster });
+      row.appendChild(text("td", d.subset ? `subset ${d.subset}` : d.cluster));
+      row.appendChild(text("td", d.versions.join(", ") || "no endpoints"));
+      row.appendChild(text("td", String(d.weight), { class: "weight" }));
+      const configured = text("td", undefined, { class: "configured-share" });
+      configured.appendChild(bar("configured", d.configuredShare));
+      configured.appendChild(text("span", " " + percent(d.configuredShare), { class: "value" }));
+      row.appendChild(configured);
+      const observed = text("td", undefined, { class: "observed-share" });
+      observed.appendChild(bar("observed", d.observedShare));
+      observed.appendChild(text("span", " " + percent(d.observedShare), { class: "value" }));
+      row.appendChild(observed);
+      row.appendChild(text("td", number(d.rate, 1), { class: "rate" }));
+      const cell = document.createElement("td");
+      const input = text("input", undefined, { type: "number", min: "0", value: String(d.weight), "data-index": String(i), "aria-label": `weight of ${d.subset || d.cluster}` });
+      input.addEventListener("focus", () => { editing = true; });
+      cell.appendChild(input);
+      row.appendChild(cell);
+      body.appendChild(row);
+    });
+    box.appendChild(table);
+    const apply = text("button", "Apply weights", { type: "button", "data-apply": String(route.index) });
+    const message = text("span", "", { class: "message" });
+    apply.addEventListener("click", async () => {
+      const weights = [...box.querySelectorAll("input[type=number]")].map((x) => parseInt(x.value, 10));
+      const answer = await fetch("/weights", { method: "POST", headers: { "content-type": "application/json" },
+                                               body: JSON.stringify({ route: route.index, weights }) });
+      message.textContent = answer.ok ? " applied" : " refused: " + (await answer.text());
+      message.className = answer.ok ? "message" : "message error";
+      editing = false;
+      refresh();
+    });
+    box.appendChild(apply);
+    box.appendChild(message);
+    root.appendChild(box);
+  }
+}
+
+function renderVersions(versions) {
+  const body = document.querySelector("#versions tbody");
+  body.replaceChildren();
+  for (const v of versions) {
+    const row = text("tr", undefined, { "data-service": v.service, "data-version": v.version });
+    row.appendChild(text("td", v.service));
+    row.appendChild(text("td", v.version, { class: "version" }));
+    row.appendChild(text("td", v.workloads.join(", ")));
+    row.appendChild(text("td", number(v.rate, 1), { class: "rate" }));
+    const share = text("td", undefined, { class: "share" });
+    share.appendChild(bar("observed", v.share));
+    share.appendChild(text("span", " " + percent(v.share), { class: "value" }));
+    row.appendChild(share);
+    row.appendChild(text("td", String(v.requests), { class: "requests" }));
+    row.appendChild(text("td", Object.entries(v.codes).map(([c, n]) => `${c}: ${n}`).join(" · ")
+      + (v.flags.length ? " (" + v.flags.join(", ") + ")" : ""), { class: "codes" }));
+    row.appendChild(text("td", number(v.p50, 2), { class: "p50" }));
+    row.appendChild(text("td", number(v.p99, 2), { class: "p99" }));
+    body.appendChild(row);
+  }
+}
+
+async function refresh() {
+  const status = document.getElementById("status");
+  try {
+    const answer = await fetch("/api/split", { cache: "no-store" });
+    const data = await answer.json();
+    document.getElementById("generation").textContent = String(data.generation);
+    document.getElementById("window").textContent = number(data.windowSeconds, 1);
+    renderRoutes(data.routes);
+    renderVersions(data.versions);
+    status.textContent = "updated " + new Date().toLocaleTimeString() + ` · ${data.totals.requests} requests`;
+    status.className = "";
+    document.body.dataset.updates = String(Number(document.body.dataset.updates || 0) + 1);
+  } catch (e) {
+    status.textContent = "no answer from the proxy: " + e;
+    status.className = "stale";
+  }
+}
+refresh();
+setInterval(refresh, 1000);
+</script>
+</body>
+</html>
+"""#
+}

@@ -1,1 +1,0 @@
-// KanariaAdmin: the admin endpoints and the live dashboard (being written).

@@ -1,0 +1,103 @@
+import KanariaAdmin
+import KanariaConfig
+import KanariaProxy
+import KanariaRouting
+import Synchronization
+
+/// The running configuration and the two ways it changes: a reload of the files (SIGHUP, `POST /reload`) and a
+/// live weight change (the dashboard, `POST /weights`). Both build a new table and publish it whole; a reload
+/// replaces any live weight change, since the files are the source of truth. Thread-safe: the main thread (signals)
+/// and the admin thread call it.
+final class ControlPlane: Sendable {
+    private struct State {
+        var table: RouteTable
+        var generation: Int
+        var overrides: [Int: [Int]] = [:]
+    }
+
+    private let state: Mutex<State>
+    private let load: @Sendable () -> LoadedConfiguration
+    private let sources: [String]
+    private let servingPorts: Set<Int>
+    private let server: ProxyServer
+
+    /// - Parameters:
+    ///   - load: loads the configuration again (the files, or the demo's embedded copy).
+    ///   - table: the configuration the server started with (generation 1).
+    init(server: ProxyServer, table: RouteTable, servingPorts: Set<Int>, sources: [String],
+         load: @escaping @Sendable () -> LoadedConfiguration) {
+        self.server = server
+        self.state = Mutex(State(table: table, generation: 1))
+        self.servingPorts = servingPorts
+        self.sources = sources
+        self.load = load
+    }
+
+    var current: AdminConfigurationState {
+        state.withLock { AdminConfigurationState(table: $0.table, generation: $0.generation, sources: sources, weightOverrides: $0.overrides) }
+    }
+
+    /// Loads the files again and applies them if they are valid; otherwise keeps the running configuration.
+    func reload() -> ReloadOutcome {
+        let loaded = load()
+        var messages = loaded.diagnostics.map(\.description)
+        guard let table = loaded.table else {
+            server.registry.recordConfigReload(succeeded: false)
+            messages.append("reload failed; still serving the previous configuration")
+            return ReloadOutcome(applied: false, messages: messages)
+        }
+        let ports = Set(loaded.servers.map(\.port))
+        guard ports.isSuperset(of: servingPorts) else {
+            server.registry.recordConfigReload(succeeded: false)
+            messages.append("reload failed: the new configuration drops Gateway ports \(servingPorts.subtracting(ports).sorted()); restart to change listeners")
+            return ReloadOutcome(applied: false, messages: messages)
+        }
+        if !ports.subtracting(servingPorts).isEmpty {
+            messages.append("warning: new Gateway ports \(ports.subtracting(servingPorts).sorted()) are served after a restart")
+        }
+        let generation = state.withLock { state in
+            state.generation += 1
+            state.table = table
+            state.overrides = [:]
+            server.apply(table, generation: state.generation)
+            return state.generation
+        }
+        server.registry.recordConfigReload(succeeded: true, generation: generation)
+        messages.append("configuration reloaded (generation \(generation))")
+        return ReloadOutcome(applied: true, messages: messages)
+    }
+
+    /// Gives route `route` new weights, for the next requests; kept until the next reload of the files.
+    func setWeights(route: Int, weights: [Int]) -> Result<AdminConfigurationState, WeightChangeError> {
+        state.withLock { state -> Result<AdminConfigurationState, WeightChangeError> in
+            do throws(WeightChangeError) {
+                let table = try state.table.replacingWeights(ofRoute: route, with: weights)
+                state.table = table
+                state.generation += 1
+                state.overrides[route] = weights
+                server.apply(table, generation: state.generation)
+                server.registry.setConfigGeneration(state.generation)
+                return .success(AdminConfigurationState(table: table, generation: state.generation, sources: sources,
+                                                        weightOverrides: state.overrides))
+            } catch {
+                return .failure(error)
+            }
+        }
+    }
+
+    /// The admin endpoints' view of this control plane.
+    var adminControls: AdminControls {
+        AdminControls(
+            configuration: { self.current },
+            reload: {
+                let outcome = self.reload()
+                for line in outcome.messages { complain("kanaria: \(line)") }
+                return outcome
+            },
+            setWeights: { route, weights in
+                let result = self.setWeights(route: route, weights: weights)
+                if case .success = result { complain("kanaria: route \(route) weights set to \(weights) from the admin API") }
+                return result
+            })
+    }
+}
