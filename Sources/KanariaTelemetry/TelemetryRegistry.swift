@@ -70,6 +70,11 @@ public final class TelemetryRegistry: Sendable {
         }
     }
 
+    /// The id of a label set already interned, without interning it: for readers such as the admin API.
+    public func existingDestinationID(for labels: DestinationLabels) -> Int32? {
+        destinationTable.withLock { $0.ids[labels] }
+    }
+
     /// The label set of `id` (`unknown` for an id never handed out).
     public func destinationLabels(_ id: Int32) -> DestinationLabels {
         destinationTable.withLock { table in

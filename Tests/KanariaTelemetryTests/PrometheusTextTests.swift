@@ -179,6 +179,8 @@ struct PrometheusTextTests {
         let v1 = registry.destinationID(for: Tutorial.v1)
         #expect(registry.destinationID(for: Tutorial.v1) == v1)
         #expect(registry.destinationID(for: .unknown) == 0)
+        #expect(registry.existingDestinationID(for: Tutorial.v1) == v1)
+        #expect(registry.existingDestinationID(for: Tutorial.v2) == nil)
         for worker in 0..<3 { registry.shard(forWorker: worker).record(v1, micros: 2_000) }
         let snapshot = registry.snapshot()
         #expect(snapshot.series.count == 1)
