@@ -47,7 +47,8 @@ public final class TLSServerContext: @unchecked Sendable {
         _ = kanaria_SSL_CTX_set_min_proto_version(context, TLS1_2_VERSION)
         _ = kanaria_SSL_CTX_set_max_proto_version(context, TLS1_3_VERSION)
         _ = SSL_CTX_set_options(context, kanaria_SSL_OP_server_defaults())
-        _ = kanaria_SSL_CTX_set_mode(context, Int(SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER))
+        // No SSL_MODE_ENABLE_PARTIAL_WRITE: the BIO never refuses bytes, so one SSL_write encrypts all it is given.
+        _ = kanaria_SSL_CTX_set_mode(context, Int(SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER))
         _ = kanaria_SSL_CTX_set_session_cache_mode(context, Int(SSL_SESS_CACHE_OFF))
         if !cipherSuites.isEmpty && SSL_CTX_set_cipher_list(context, cipherSuites.joined(separator: ":")) != 1 {
             _ = OpenSSLErrors.drain()  // none of them known: keep OpenSSL's defaults rather than refuse every client

@@ -106,6 +106,32 @@ let tenMegabytes: [UInt8] = (0..<(10 * 1024 * 1024)).map { UInt8(truncatingIfNee
         #expect(decrypted == request)
     }
 
+    /// A head and a body written together share the first record, and arrive in order.
+    @Test func joinsAHeadAndABodyInOneRecord() {
+        let pair = Pair(client: TestClient(alpn: ["http/1.1"]), context: httpsContext)
+        #expect(pair.run())
+        let head = Array("HTTP/1.1 200 OK\r\ncontent-length: 40000\r\n\r\n".utf8)
+        let body = Array(tenMegabytes.prefix(40_000))
+        let taken = head.withUnsafeBytes { h in body.withUnsafeBytes { b in pair.server.writePlaintext(h, b) } }
+        #expect(taken == head.count + body.count)
+        // Records: head + 4 KB of body, then 16 KB, 16 KB and the rest; each with a 5-byte header.
+        var records: [Int] = []
+        var offset = 0
+        let ciphertext = pair.server.pendingCiphertext
+        while offset + 5 <= ciphertext.count {
+            let length = Int(ciphertext[offset + 3]) << 8 | Int(ciphertext[offset + 4])
+            records.append(length - 17)  // less the TLS 1.3 content type byte and 16-byte tag
+            offset += 5 + length
+        }
+        #expect(records == [4096, 16384, 16384, head.count + body.count - 4096 - 2 * 16384])
+        pair.flushServer()
+        var received = ByteBuffer(capacity: 64 * 1024)
+        defer { received.deallocate() }
+        while case .data = pair.client.read(into: &received) {}
+        let intact = Array(received.readable) == head + body
+        #expect(intact)
+    }
+
     /// A plaintext buffer with no room yields `.data(0)` and leaves the ciphertext for later.
     @Test func waitsForRoomInThePlaintextBuffer() {
         let pair = Pair(client: TestClient(alpn: ["h2"]), context: httpsContext)
