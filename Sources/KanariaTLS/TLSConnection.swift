@@ -28,7 +28,8 @@ import KanariaHTTP
 /// 1,000-byte body 2.2 µs joined, 4.3 µs as two records. This layer allocates nothing per record; OpenSSL 3.0
 /// itself makes three 40-byte allocations per record written and one per record read (its WPACKET bookkeeping).
 public final class TLSConnection {
-    /// How many ciphertext bytes may wait for the socket before `writePlaintext` takes no more plaintext.
+    /// How many ciphertext bytes may wait for the socket: `writePlaintext` takes no plaintext that would pass it, so
+    /// the buffer behind `pendingCiphertext` grows to this size (from 4 KB) and no further.
     public static let defaultCiphertextLimit = 64 * 1024
 
     public let context: TLSServerContext
@@ -68,6 +69,10 @@ public final class TLSConnection {
 
     /// The handshake is done: `negotiatedProtocol` is final and plaintext flows.
     public var handshakeComplete: Bool { SSL_is_init_finished(ssl) == 1 }
+
+    /// OpenSSL holds input not yet returned: decrypted plaintext that did not fit, or whole records not yet
+    /// decrypted. Call `readPlaintext` again when there is room, even if the socket has nothing new.
+    public var hasBufferedInput: Bool { SSL_has_pending(ssl) == 1 }
 
     /// The protocol agreed by ALPN; nil when the client offered none that the server offers (then speak HTTP/1.1),
     /// or before the handshake has got that far.
@@ -155,9 +160,11 @@ public final class TLSConnection {
     public func writePlaintext(_ bytes: UnsafeRawBufferPointer) -> Int {
         guard !shutdownSent, !isFailed, bytes.count > 0 else { return 0 }
         let room = ciphertextLimit - buffers.pointee.output.readableCount
-        guard room > 0 else { return 0 }
+        // Less each record's header, tag and padding, so that the ciphertext stays within the limit.
+        let allowance = room - (room + Self.maximumRecordPlaintext - 1) / Self.maximumRecordPlaintext * Self.recordOverheadBound
+        guard allowance > 0 else { return 0 }
         var written = 0
-        if SSL_write_ex(ssl, bytes.baseAddress, min(bytes.count, room), &written) == 1 { return written }
+        if SSL_write_ex(ssl, bytes.baseAddress, min(bytes.count, allowance), &written) == 1 { return written }
         let error = SSL_get_error(ssl, 0)
         if error != SSL_ERROR_WANT_READ && error != SSL_ERROR_WANT_WRITE {
             let reason = OpenSSLErrors.drainReason(fallback: "TLS error \(error)")
@@ -184,6 +191,11 @@ public final class TLSConnection {
         guard taken == packed, fromSecond < second.count else { return taken }
         return taken + writePlaintext(UnsafeRawBufferPointer(rebasing: second[fromSecond...]))
     }
+
+    /// TLS's largest record payload.
+    static let maximumRecordPlaintext = 16 * 1024
+    /// At least what a record adds to its plaintext: 22 bytes in TLS 1.3, 29 for TLS 1.2 AES-GCM; 64 is safe.
+    static let recordOverheadBound = 64
 
     /// How much of a head and a body `writePlaintext(_:_:)` copies to send in one record.
     static let coalescingLimit = 4 * 1024
