@@ -86,6 +86,17 @@ final class AdminAPI: @unchecked Sendable {
             return LocalResponse(status: 400, contentType: "text/plain",
                                  "expected a JSON body like {\"route\": 0, \"weights\": [50, 50]}\n")
         }
+        // Istio's weights are int32 and their total at most UInt32.max; larger ones would overflow the sums the
+        // route table and the picker keep (and crash the proxy), so they are refused here, as Istio refuses them.
+        if let huge = change.weights.first(where: { $0 > Int(Int32.max) }) {
+            return LocalResponse(status: 422, contentType: "text/plain",
+                                 "weight \(huge) is larger than \(Int32.max) (Istio's weights are int32)\n")
+        }
+        let total = change.weights.reduce(0) { $0 + max(0, $1) }
+        if total > Int(UInt32.max) {
+            return LocalResponse(status: 422, contentType: "text/plain",
+                                 "the weights add up to \(total), more than Istio's \(UInt32.max)\n")
+        }
         switch controls.setWeights(change.route, change.weights) {
         case .success(let state):
             return json(routesJSON(state))

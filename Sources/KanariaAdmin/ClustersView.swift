@@ -20,10 +20,10 @@ enum ClustersView {
         for cluster in table.clusters {
             for index in cluster.endpoints {
                 let endpoint = table.endpoints[index]
-                let id = registry.destinationID(for: DestinationLabels(
+                let id = registry.existingDestinationID(for: DestinationLabels(
                     serviceHost: cluster.serviceHost, serviceName: cluster.serviceName, serviceNamespace: cluster.namespace,
-                    workload: endpoint.workload, workloadNamespace: endpoint.namespace, labels: endpoint.labels))
-                let connections = Int(id) < snapshot.upstreamConnections.count ? snapshot.upstreamConnections[Int(id)] : nil
+                    workload: endpoint.workload, workloadNamespace: endpoint.namespace, labels: endpoint.labels)) ?? -1
+                let connections = id >= 0 && Int(id) < snapshot.upstreamConnections.count ? snapshot.upstreamConnections[Int(id)] : nil
                 rows.append(Row(
                     cluster: cluster.name, address: "\(endpoint.address):\(endpoint.port)", workload: endpoint.workload,
                     version: endpoint.version,

@@ -20,8 +20,10 @@ enum DashboardPage {
   table { border-collapse: collapse; width: 100%; }
   th, td { text-align: left; padding: .3rem .5rem; border-bottom: 1px solid var(--line); font-variant-numeric: tabular-nums; }
   th { font-weight: 600; color: var(--muted); font-size: .85rem; }
-  .bar { position: relative; height: .8rem; background: #f1f1f1; border-radius: .2rem; min-width: 8rem; }
+  .bar { position: relative; display: inline-block; vertical-align: middle; height: .8rem; width: 8rem;
+         background: #f1f1f1; border-radius: .2rem; }
   .bar span { position: absolute; left: 0; top: 0; bottom: 0; border-radius: .2rem; }
+  td.share, td.configured-share, td.observed-share { white-space: nowrap; }
   .configured span { background: #bbb; }
   .observed span { background: var(--v1); }
   tr[data-version="v2"] .observed span, tr[data-subset="v2"] .observed span { background: var(--v2); }
@@ -34,6 +36,7 @@ enum DashboardPage {
 <body>
 <h1>Kanaria: live canary split</h1>
 <p class="sub">Configuration generation <span id="generation">…</span> · rates over the last <span id="window">…</span> s ·
+  shares <span id="shares-over">…</span> ·
   <span id="status">waiting for data</span></p>
 
 <section>
@@ -156,6 +159,8 @@ async function refresh() {
     const data = await answer.json();
     document.getElementById("generation").textContent = String(data.generation);
     document.getElementById("window").textContent = number(data.windowSeconds, 1);
+    document.getElementById("shares-over").textContent =
+      data.sharesOver === "window" ? "over the same window" : "over all requests (none in the window)";
     renderRoutes(data.routes);
     renderVersions(data.versions);
     status.textContent = "updated " + new Date().toLocaleTimeString() + ` · ${data.totals.requests} requests`;

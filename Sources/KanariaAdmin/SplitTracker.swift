@@ -5,7 +5,8 @@ import Synchronization
 
 /// The live split, for the dashboard: per destination version, the request rate over the last few seconds, its share
 /// next to the configured weight, the response codes, p50/p99 latency. Rates come from differences between metric
-/// snapshots taken when the page asks (every second while it is open), so nothing runs when nobody watches.
+/// snapshots taken when the page asks (every second while it is open), so nothing runs when nobody watches. Shares are
+/// over the same window while it holds requests, else over everything counted since the start (`sharesOver`).
 final class SplitTracker: Sendable {
     /// Rates and latencies are measured over about this long.
     static let windowNanoseconds: UInt64 = 5_000_000_000
@@ -34,42 +35,48 @@ final class SplitTracker: Sendable {
         }
         let window = base.map { Double(now - $0.time) / 1e9 } ?? 0
         let delta = WindowDelta(current: current, base: base?.snapshot)
+        // Shares over the window while requests arrive; once traffic stops, over everything counted, so the page
+        // still shows the split the last requests had instead of nothing.
+        let windowed = delta.requests { _ in true } > 0
+        let shares = windowed ? delta : WindowDelta(current: current, base: nil)
 
         var json = JSONWriter()
         json.object { json in
             json.member("generation", state.generation)
             json.member("windowSeconds", window)
             json.member("liveChangesLastUntil", "the next reload of the files")
+            json.member("sharesOver", windowed ? "window" : "start")
             json.member("totals", object: { json in
                 json.member("requests", Int(current.series.reduce(0) { $0 &+ $1.requests }))
                 json.member("rate", window > 0 ? Double(delta.requests { _ in true }) / window : 0)
             })
             json.member("routes", array: { json in
                 for (index, route) in state.table.routes.enumerated() {
-                    routeJSON(index, route, state.table, delta: delta, window: window, &json)
+                    routeJSON(index, route, state.table, delta: delta, shares: shares, window: window, &json)
                 }
             })
             json.member("versions", array: { json in
-                versionsJSON(current: current, delta: delta, window: window, &json)
+                versionsJSON(current: current, delta: delta, shares: shares, window: window, &json)
             })
         }
         return json.text
     }
 
-    private func routeJSON(_ index: Int, _ route: HTTPRoute, _ table: RouteTable, delta: WindowDelta, window: Double,
-                           _ json: inout JSONWriter) {
+    private func routeJSON(_ index: Int, _ route: HTTPRoute, _ table: RouteTable, delta: WindowDelta,
+                           shares: WindowDelta, window: Double, _ json: inout JSONWriter) {
         // The destinations a route's clusters count under: the labels of their endpoints, interned as the proxy does.
         let destinationSets: [Set<Int32>] = route.destinations.map { destination in
             let cluster = table.clusters[destination.cluster]
-            return Set(cluster.endpoints.map { index in
+            return Set(cluster.endpoints.compactMap { index in
                 let endpoint = table.endpoints[index]
-                return registry.destinationID(for: DestinationLabels(
+                return registry.existingDestinationID(for: DestinationLabels(
                     serviceHost: cluster.serviceHost, serviceName: cluster.serviceName, serviceNamespace: cluster.namespace,
                     workload: endpoint.workload, workloadNamespace: endpoint.namespace, labels: endpoint.labels))
             })
         }
         let windowCounts = destinationSets.map { ids in delta.requests { ids.contains($0.key.destination) } }
-        let windowTotal = windowCounts.reduce(0, +)
+        let shareCounts = destinationSets.map { ids in shares.requests { ids.contains($0.key.destination) } }
+        let shareTotal = shareCounts.reduce(0, +)
         json.object { json in
             json.member("index", index)
             json.member("name", route.name)
@@ -87,8 +94,8 @@ final class SplitTracker: Sendable {
                         json.member("weight", destination.weight)
                         json.member("configuredShare", Double(destination.weight) / Double(max(route.totalWeight, 1)))
                         json.member("rate", window > 0 ? Double(windowCounts[i]) / window : 0)
-                        if windowTotal > 0 {
-                            json.member("observedShare", Double(windowCounts[i]) / Double(windowTotal))
+                        if shareTotal > 0 {
+                            json.member("observedShare", Double(shareCounts[i]) / Double(shareTotal))
                         } else {
                             json.key("observedShare")
                             json.null()
@@ -99,7 +106,8 @@ final class SplitTracker: Sendable {
         }
     }
 
-    private func versionsJSON(current: TelemetrySnapshot, delta: WindowDelta, window: Double, _ json: inout JSONWriter) {
+    private func versionsJSON(current: TelemetrySnapshot, delta: WindowDelta, shares: WindowDelta, window: Double,
+                              _ json: inout JSONWriter) {
         struct VersionKey: Hashable, Comparable {
             var service: String
             var version: String
@@ -107,7 +115,7 @@ final class SplitTracker: Sendable {
         }
         var keys = Set<VersionKey>()
         for series in current.series { keys.insert(VersionKey(service: series.destination.service, version: series.destination.version)) }
-        let windowTotal = delta.requests { _ in true }
+        let shareTotal = shares.requests { _ in true }
         for key in keys.sorted() {
             let matches: (TelemetrySnapshot.Series) -> Bool = {
                 $0.destination.service == key.service && $0.destination.version == key.version
@@ -128,8 +136,8 @@ final class SplitTracker: Sendable {
                 json.member("workloads", array: { json in for workload in workloads.sorted() { json.value(workload) } })
                 json.member("requests", Int(current.requests(where: matches)))
                 json.member("rate", window > 0 ? Double(inWindow) / window : 0)
-                if windowTotal > 0 {
-                    json.member("share", Double(inWindow) / Double(windowTotal))
+                if shareTotal > 0 {
+                    json.member("share", Double(shares.requests(where: matches)) / Double(shareTotal))
                 } else {
                     json.key("share")
                     json.null()

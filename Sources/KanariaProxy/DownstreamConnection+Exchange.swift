@@ -268,6 +268,7 @@ extension DownstreamConnection {
         if dechunk { closeAfterResponse = true }  // the de-chunked body can only be delimited by closing
         HeadRewriter.writeClientResponse(response, message: message, adjustments: adjustments, into: &outbound)
         measure.responseCode = response.status
+        measure.responseHeadBytes = UInt64(outbound.readableCount)
         measure.upstreamAnsweredNanoseconds = monotonicNanoseconds()
         upstream.inbound.consume(response.headLength)
         upstream.responseParser.reset()

@@ -14,6 +14,9 @@ struct ExchangeMeasure {
     var requestBytes: UInt64 = 0
     /// Bytes sent to the client for this response, head included.
     var responseBytes: UInt64 = 0
+    /// The request head's and the response head's sizes: the access log counts body bytes only, as Envoy does.
+    var requestHeadBytes: UInt64 = 0
+    var responseHeadBytes: UInt64 = 0
     var responseCode = 0
     var flags: ResponseFlags = []
     /// The metrics destination (an id interned in the registry); 0 is `unknown`.
@@ -24,7 +27,8 @@ extension DownstreamConnection {
     /// Starts measuring a request whose head (`headBytes` long) has been parsed.
     func beginMeasure(headBytes: Int) {
         if measure.open { endMeasure() }
-        measure = ExchangeMeasure(open: true, startNanoseconds: monotonicNanoseconds(), requestBytes: UInt64(headBytes))
+        measure = ExchangeMeasure(open: true, startNanoseconds: monotonicNanoseconds(), requestBytes: UInt64(headBytes),
+                                  requestHeadBytes: UInt64(headBytes))
         worker.shard.requestStarted()
     }
 
@@ -81,8 +85,8 @@ extension DownstreamConnection {
         logEntry = nil
         entry.responseCode = measure.responseCode
         entry.flags = measure.flags
-        entry.bytesReceived = measure.requestBytes
-        entry.bytesSent = measure.responseBytes
+        entry.bytesReceived = measure.requestBytes &- measure.requestHeadBytes
+        entry.bytesSent = measure.responseBytes > measure.responseHeadBytes ? measure.responseBytes &- measure.responseHeadBytes : 0
         entry.durationMilliseconds = durationMicroseconds / 1000
         if measure.upstreamAnsweredNanoseconds > 0 {
             entry.upstreamServiceTimeMilliseconds = Int64((measure.upstreamAnsweredNanoseconds &- measure.startNanoseconds) / 1_000_000)

@@ -201,6 +201,7 @@ final class DownstreamConnection {
                                         headRequest: requestMethod == .head, into: &outbound)
         measure.responseCode = status
         measure.responseBytes = UInt64(outbound.readableCount)
+        measure.responseHeadBytes = UInt64(outbound.readableCount - (requestMethod == .head ? 0 : body.utf8.count))
         closeAfterResponse = mustClose
         phase = .writingLocalResponse
     }
