@@ -37,6 +37,13 @@ static inline uint64_t kanaria_SSL_OP_server_defaults(void) {
 
 static inline uint64_t kanaria_SSL_OP_NO_TICKET(void) { return SSL_OP_NO_TICKET; }
 
+/// Installs `callback(ssl, alert, argument)`, called with the ClientHello's SNI before a certificate is chosen.
+static inline void kanaria_SSL_CTX_set_tlsext_servername_callback(SSL_CTX *ctx, int (*callback)(SSL *, int *, void *),
+                                                                  void *argument) {
+    SSL_CTX_set_tlsext_servername_callback(ctx, callback);
+    SSL_CTX_set_tlsext_servername_arg(ctx, argument);
+}
+
 static inline void kanaria_BIO_set_retry_read(BIO *bio) { BIO_set_retry_read(bio); }
 
 static inline void kanaria_BIO_clear_retry_flags(BIO *bio) { BIO_clear_retry_flags(bio); }

@@ -9,6 +9,7 @@ import Glibc
 ///     openssl ca -selfsign … -extensions root_ext  -startdate 20250101000000Z -enddate 21250101000000Z  (root)
 ///     openssl ca -cert root.crt … -extensions inter_ext (CA:TRUE, pathlen:0)                         (intermediate)
 ///     openssl ca -cert inter.crt … -extensions leaf_ext (serverAuth, SAN localhost, 127.0.0.1)          (leaf)
+///     openssl ca -cert inter.crt … -extensions wild_ext (serverAuth, SAN *.example.test)                (wildcard)
 ///     openssl pkey -in localhost.key -aes256 -passout pass:secret                                   (encrypted key)
 enum Fixtures {
     static let rootCA = """
@@ -81,6 +82,43 @@ enum Fixtures {
     -----END ENCRYPTED PRIVATE KEY-----
     """
 
+    /// A leaf for `*.example.test`, signed by the same intermediate, then the intermediate.
+    static let wildcardChain = """
+    -----BEGIN CERTIFICATE-----
+    MIIB3DCCAYKgAwIBAgICEAMwCgYIKoZIzj0EAwIwPzElMCMGA1UEAwwcS2FuYXJp
+    YSB0ZXN0IGludGVybWVkaWF0ZSBDQTEWMBQGA1UECgwNS2FuYXJpYSB0ZXN0czAg
+    Fw0yNTAxMDEwMDAwMDBaGA8yMTI1MDEwMTAwMDAwMFowGTEXMBUGA1UEAwwOKi5l
+    eGFtcGxlLnRlc3QwWTATBgcqhkjOPQIBBggqhkjOPQMBBwNCAARpRQAyzraU4iuC
+    jjnxJ2xJJTrLNeQtAzzO5gQMC+GuPe+GVsCYzZibfBDBRot3ADz9aqDb3oGXALA0
+    YkFVS6Hto4GRMIGOMAwGA1UdEwEB/wQCMAAwDgYDVR0PAQH/BAQDAgeAMBMGA1Ud
+    JQQMMAoGCCsGAQUFBwMBMBkGA1UdEQQSMBCCDiouZXhhbXBsZS50ZXN0MB0GA1Ud
+    DgQWBBQybsXHbkavKinyb6TMD6nACMGR3DAfBgNVHSMEGDAWgBRVRPBMTZwHBang
+    j4p6z4h29Z09jTAKBggqhkjOPQQDAgNIADBFAiEAk1DI2xcZs1JN2xWf27KwxMxT
+    GjzNCDSD+/KJMW4GmNACIFCKqBpgbHsSTQiCzY+1+/E+pAfCRqFt9a5WU9e7M532
+    -----END CERTIFICATE-----
+    -----BEGIN CERTIFICATE-----
+    MIIBzzCCAXSgAwIBAgICEAEwCgYIKoZIzj0EAwIwNzEdMBsGA1UEAwwUS2FuYXJp
+    YSB0ZXN0IHJvb3QgQ0ExFjAUBgNVBAoMDUthbmFyaWEgdGVzdHMwIBcNMjUwMTAx
+    MDAwMDAwWhgPMjEyNTAxMDEwMDAwMDBaMD8xJTAjBgNVBAMMHEthbmFyaWEgdGVz
+    dCBpbnRlcm1lZGlhdGUgQ0ExFjAUBgNVBAoMDUthbmFyaWEgdGVzdHMwWTATBgcq
+    hkjOPQIBBggqhkjOPQMBBwNCAAQkYF71TWW+3MGmQtjG/yT53rzRhqYcNrScyIHx
+    VsytEuxSmLNp5WmC5TBcpCNpnHk2n6hjSDXo7wOUNxtfpITvo2YwZDASBgNVHRMB
+    Af8ECDAGAQH/AgEAMA4GA1UdDwEB/wQEAwIBBjAdBgNVHQ4EFgQUVUTwTE2cBwWp
+    4I+Kes+IdvWdPY0wHwYDVR0jBBgwFoAUkByCwNuvkJ8InoN/gMIvlyuJa2swCgYI
+    KoZIzj0EAwIDSQAwRgIhAILq+h53uhWUgZjrCNBaPHPN+XlVZLvf/xNNKV503PZp
+    AiEA5VmruqiIYBhbUelpHyP22QXx/I5LewDEmlhT89OZQ+U=
+    -----END CERTIFICATE-----
+    """
+
+    /// The key of `wildcardChain`.
+    static let wildcardKey = """
+    -----BEGIN PRIVATE KEY-----
+    MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgg83WZFqj2Ghv45Iy
+    LaZ5N230XW9q2vgUk44xRS3+OB2hRANCAARpRQAyzraU4iuCjjnxJ2xJJTrLNeQt
+    AzzO5gQMC+GuPe+GVsCYzZibfBDBRot3ADz9aqDb3oGXALA0YkFVS6Ht
+    -----END PRIVATE KEY-----
+    """
+
     /// A directory holding every fixture as a file, made once per test run.
     static let directory: String = {
         var template = Array("/tmp/kanaria-tls-tests-XXXXXX".utf8CString)
@@ -88,7 +126,7 @@ enum Fixtures {
         let directory = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
         let files = [
             ("root-ca.crt", rootCA), ("localhost-chain.crt", localhostChain), ("localhost.key", localhostKey),
-            ("other.key", otherKey), ("localhost-encrypted.key", localhostEncryptedKey),
+            ("other.key", otherKey), ("wildcard-chain.crt", wildcardChain), ("wildcard.key", wildcardKey), ("localhost-encrypted.key", localhostEncryptedKey),
             ("not-pem.txt", "this is not a certificate\n"), ("empty.pem", ""),
         ]
         for (name, contents) in files { write(contents, to: directory + "/" + name) }

@@ -16,7 +16,9 @@ final class TestClient {
     ///   - alpn: the identifiers to offer, in the client's order; none sends no ALPN extension.
     ///   - maximumVersion: e.g. `TLS1_2_VERSION` to stop at TLS 1.2; 0 for the highest.
     ///   - session: a session from an earlier connection, to resume.
-    init(alpn: [String] = [], maximumVersion: Int32 = 0, minimumVersion: Int32 = 0, session: OpaquePointer? = nil) {
+    ///   - serverName: the name sent by SNI and checked against the certificate; nil sends no SNI and checks localhost.
+    init(alpn: [String] = [], maximumVersion: Int32 = 0, minimumVersion: Int32 = 0, session: OpaquePointer? = nil,
+         serverName: String? = "localhost", verify: Bool = true) {
         context = SSL_CTX_new(TLS_client_method())!
         _ = kanaria_SSL_CTX_set_min_proto_version(context, minimumVersion)
         _ = kanaria_SSL_CTX_set_max_proto_version(context, maximumVersion)
@@ -24,10 +26,10 @@ final class TestClient {
             SSL_CTX_set_security_level(context, 0)  // let the client offer old versions at all
         }
         precondition(SSL_CTX_load_verify_locations(context, Fixtures.path("root-ca.crt"), nil) == 1)
-        SSL_CTX_set_verify(context, SSL_VERIFY_PEER, nil)
+        SSL_CTX_set_verify(context, verify ? SSL_VERIFY_PEER : SSL_VERIFY_NONE, nil)
         ssl = SSL_new(context)!
-        precondition(SSL_set1_host(ssl, "localhost") == 1)
-        _ = kanaria_SSL_set_tlsext_host_name(ssl, "localhost")
+        precondition(SSL_set1_host(ssl, serverName ?? "localhost") == 1)
+        if let serverName { _ = kanaria_SSL_set_tlsext_host_name(ssl, serverName) }
         if !alpn.isEmpty {
             var wire: [UInt8] = []
             for id in alpn { wire.append(UInt8(id.utf8.count)); wire += id.utf8 }
@@ -49,6 +51,14 @@ final class TestClient {
 
     /// The certificate check's outcome (`X509_V_OK` when the chain and name verified).
     var verifyResult: Int { SSL_get_verify_result(ssl) }
+
+    /// The common name of the certificate the server presented.
+    var peerCommonName: String? {
+        guard let certificate = SSL_get0_peer_certificate(ssl), let subject = X509_get_subject_name(certificate) else { return nil }
+        var name = [CChar](repeating: 0, count: 256)
+        guard X509_NAME_get_text_by_NID(subject, NID_commonName, &name, 256) > 0 else { return nil }
+        return name.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+    }
 
     var negotiatedProtocol: String? {
         var data: UnsafePointer<UInt8>?
