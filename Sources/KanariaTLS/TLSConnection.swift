@@ -175,9 +175,9 @@ public final class TLSConnection {
 
     /// Encrypts `first` then `second` as if they were one buffer, the way `writev` sends a head and a body: a small
     /// `first` shares its record with the start of `second` (one record costs 22 bytes on the wire and about 1.5 µs
-    /// of CPU, whatever its size). Returns how many bytes were taken, counted from the start of `first`: with 300
-    /// bytes of head and 100 KB of body and room for it all, `300 + 102_400`; a record holds the head and 3,796
-    /// bytes of body, then 16 KB records follow.
+    /// of CPU, whatever its size). Returns how many bytes were taken, counted from the start of `first`: a 300-byte
+    /// head and a 10,240-byte body with room to spare give 10,540, in two records: the head with 3,796 bytes of
+    /// body, then the other 6,444.
     public func writePlaintext(_ first: UnsafeRawBufferPointer, _ second: UnsafeRawBufferPointer) -> Int {
         guard !first.isEmpty else { return writePlaintext(second) }
         guard !second.isEmpty, first.count < Self.coalescingLimit else { return writePlaintext(first) }
