@@ -23,7 +23,7 @@ enum DashboardPage {
   .bar { position: relative; display: inline-block; vertical-align: middle; height: .8rem; width: 8rem;
          background: #f1f1f1; border-radius: .2rem; }
   .bar span { position: absolute; left: 0; top: 0; bottom: 0; border-radius: .2rem; }
-  td.share, td.configured-share, td.observed-share { white-space: nowrap; }
+  td.share, td.configured-share, td.observed-share, #versions td { white-space: nowrap; }
   .configured span { background: #bbb; }
   .observed span { background: var(--v1); }
   tr[data-version="v2"] .observed span, tr[data-subset="v2"] .observed span { background: var(--v2); }
@@ -76,6 +76,7 @@ const bar = (kind, share) => {
   return outer;
 };
 let editing = false;
+const messages = {};  // route index → the answer to its last Apply, kept across refreshes
 
 function renderRoutes(routes) {
   const root = document.getElementById("routes");
@@ -114,13 +115,16 @@ function renderRoutes(routes) {
     });
     box.appendChild(table);
     const apply = text("button", "Apply weights", { type: "button", "data-apply": String(route.index) });
-    const message = text("span", "", { class: "message" });
+    const last = messages[route.index];
+    const message = text("span", last ? last.text : "", { class: last && last.error ? "message error" : "message" });
     apply.addEventListener("click", async () => {
       const weights = [...box.querySelectorAll("input[type=number]")].map((x) => parseInt(x.value, 10));
       const answer = await fetch("/weights", { method: "POST", headers: { "content-type": "application/json" },
                                                body: JSON.stringify({ route: route.index, weights }) });
-      message.textContent = answer.ok ? " applied" : " refused: " + (await answer.text());
-      message.className = answer.ok ? "message" : "message error";
+      messages[route.index] = answer.ok ? { text: " applied", error: false }
+                                        : { text: " refused: " + (await answer.text()), error: true };
+      message.textContent = messages[route.index].text;
+      message.className = messages[route.index].error ? "message error" : "message";
       editing = false;
       refresh();
     });
