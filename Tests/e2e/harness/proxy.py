@@ -82,16 +82,20 @@ class OutputReader:
 
     def __init__(self, proc: subprocess.Popen):
         self.lines: list[str] = []
+        self.stdout: list[str] = []  # the same lines, by stream
+        self.stderr: list[str] = []
         self._cond = threading.Condition()
-        self._threads = [threading.Thread(target=self._pump, args=(s,), daemon=True)
-                         for s in (proc.stdout, proc.stderr) if s is not None]
+        self._threads = [threading.Thread(target=self._pump, args=(s, own), daemon=True)
+                         for s, own in ((proc.stdout, self.stdout), (proc.stderr, self.stderr)) if s is not None]
         for t in self._threads:
             t.start()
 
-    def _pump(self, stream) -> None:
+    def _pump(self, stream, own: list[str]) -> None:
         for raw in iter(stream.readline, b""):
             with self._cond:
-                self.lines.append(raw.decode("utf-8", "replace").rstrip("\n"))
+                line = raw.decode("utf-8", "replace").rstrip("\n")
+                self.lines.append(line)
+                own.append(line)
                 self._cond.notify_all()
 
     def wait_for(self, predicate, timeout: float, proc: subprocess.Popen):
