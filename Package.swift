@@ -32,7 +32,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .target(name: "KanariaProxy", dependencies: ["KanariaPosix", "KanariaHTTP", "KanariaRouting", "KanariaTelemetry"], swiftSettings: hotPath),
+        .target(name: "KanariaProxy", dependencies: ["KanariaPosix", "KanariaHTTP", "KanariaRouting", "KanariaTelemetry", "KanariaTLS", "KanariaHTTP2"], swiftSettings: hotPath),
         .target(name: "KanariaAdmin", dependencies: ["KanariaHTTPServer", "KanariaTelemetry", "KanariaRouting"]),
         .target(name: "KanariaTelemetry", swiftSettings: hotPath),
         .target(name: "KanariaHTTP2", dependencies: ["CNghttp2", "KanariaHTTP"], swiftSettings: hotPath),

@@ -8,8 +8,10 @@ enum ReadOutcome {
     case data(drained: Bool)
     /// The peer closed its side, or the connection failed.
     case closed
-    /// Nothing to read now (or no room to read into).
+    /// Nothing to read now: the socket is drained.
     case nothing
+    /// No room to read into: the socket was not asked, its readiness stands.
+    case noRoom
 }
 
 extension ReadOutcome {
@@ -28,6 +30,8 @@ extension ReadOutcome {
         case .nothing:
             readable = false
             return false
+        case .noRoom:
+            return false
         }
     }
 }
@@ -37,7 +41,7 @@ extension ByteBuffer {
     @inline(__always)
     mutating func read(from fd: Int32) -> ReadOutcome {
         let space = writableCount
-        guard space > 0 else { return .nothing }
+        guard space > 0 else { return .noRoom }
         switch Syscall.read(fd, into: writable) {
         case .success(let n):
             if n == 0 { return .closed }

@@ -115,7 +115,7 @@ extension DownstreamConnection {
                     close()
                     return true
                 }
-                guard readable else { return progressed }
+                guard canRead else { return progressed }
                 inbound.compact()
                 guard readFromClient() else { return progressed }
                 progressed = true
@@ -217,9 +217,7 @@ extension DownstreamConnection {
                 guard writable else { return progressed }
                 let body = UnsafeRawBufferPointer(start: upstream.inbound.readable.baseAddress, count: bodyReady)
                 let pending = outbound.readableCount
-                let result = pending > 0
-                    ? (bodyReady > 0 ? Syscall.writev(fd, outbound.readable, body) : Syscall.write(fd, outbound.readable))
-                    : Syscall.write(fd, body)
+                let result = transport.write(fd, outbound.readable, body)
                 switch result {
                 case .success(let n):
                     let fromHead = min(n, pending)
@@ -280,7 +278,7 @@ extension DownstreamConnection {
     }
 
     private func flushOutboundForExchange() -> Bool {
-        switch Syscall.write(fd, outbound.readable) {
+        switch transport.write(fd, outbound.readable, UnsafeRawBufferPointer(start: nil, count: 0)) {
         case .success(let n):
             if n < outbound.readableCount { writable = false }
             outbound.consume(n)

@@ -2,6 +2,7 @@ import KanariaHTTP
 import KanariaPosix
 import KanariaRouting
 import KanariaTelemetry
+import KanariaTLS
 
 /// A client connection and the exchange it is in. HTTP/1.1 with keep-alive; pipelined requests wait in `inbound`
 /// and are answered one after another, in order.
@@ -63,6 +64,8 @@ final class DownstreamConnection {
     var readable = false
     var writable = true
     var readClosed = false
+    /// Plain TCP or TLS.
+    var transport = ClientTransport()
     /// The client's IP address as text, for `x-forwarded-for`.
     var clientAddress: [UInt8] = []
     var parser = RequestHeadParser()
@@ -108,8 +111,9 @@ final class DownstreamConnection {
     }
 
     /// Makes a recycled object ready for a newly accepted client.
-    func reset(fd: Int32, listener: Int, gatewayPort: Int, clientAddress: [UInt8], now: Int64) {
+    func reset(fd: Int32, listener: Int, gatewayPort: Int, clientAddress: [UInt8], tls: TLSServerContext?, now: Int64) {
         self.fd = fd
+        transport = tls.map { ClientTransport(tls: $0) } ?? ClientTransport()
         self.listener = listener
         self.gatewayPort = gatewayPort
         self.clientAddress = clientAddress
@@ -132,7 +136,10 @@ final class DownstreamConnection {
     @inline(__always)
     func handle(_ events: EpollEvents) {
         if !events.isDisjoint(with: [.readable, .peerHangUp, .hangUp, .error]) { readable = true }
-        if events.contains(.writable) || !events.isDisjoint(with: [.hangUp, .error]) { writable = true }
+        if events.contains(.writable) || !events.isDisjoint(with: [.hangUp, .error]) {
+            writable = true
+            if transport.hasPendingOutput, case .failure = transport.flush(fd) { close(); return }
+        }
         drive()
     }
 
@@ -177,15 +184,19 @@ final class DownstreamConnection {
             close()
             return false
         }
-        guard readable else { return false }
+        guard canRead else { return false }
         if inbound.writableCount < 1024 { inbound.reserve(4096) }
         return readFromClient()
     }
 
+    /// Whether a read may find something: the socket was readable, or TLS holds received records.
+    @inline(__always)
+    var canRead: Bool { readable || transport.hasBufferedInput }
+
     /// One read into `inbound`; false when there was nothing to read.
     @inline(__always)
     func readFromClient() -> Bool {
-        let outcome = inbound.read(from: fd)
+        let outcome = transport.read(fd, into: &inbound, socketReadable: readable)
         if case .data = outcome { lastActivity = worker.now }
         return outcome.record(readable: &readable, closed: &readClosed)
     }
@@ -222,7 +233,7 @@ final class DownstreamConnection {
     /// closed) or nothing could be written.
     private func flushOutbound() -> Bool {
         while !outbound.isEmpty && writable {
-            switch Syscall.write(fd, outbound.readable) {
+            switch transport.write(fd, outbound.readable, UnsafeRawBufferPointer(start: nil, count: 0)) {
             case .success(let n):
                 if n < outbound.readableCount { writable = false }
                 outbound.consume(n)
@@ -243,13 +254,13 @@ final class DownstreamConnection {
             phase = .writingLocalResponse
             return
         }
-        Socket.shutdownWrite(fd)
+        transport.shutdownWrite(fd)
         phase = .lingering
         lastActivity = worker.now
     }
 
     private func stepLingering() -> Bool {
-        while readable && !readClosed {
+        while canRead && !readClosed {
             inbound.clear()
             _ = readFromClient()
         }
@@ -267,6 +278,7 @@ final class DownstreamConnection {
             endMeasure()
         }
         dropUpstream()
+        transport.release()
         Syscall.close(fd)
         worker.shard.downstreamConnectionClosed()
         fd = -1

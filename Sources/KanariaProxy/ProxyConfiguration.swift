@@ -1,6 +1,7 @@
 import KanariaPosix
 import KanariaRouting
 import KanariaTelemetry
+import KanariaTLS
 
 /// How the proxy runs: everything that is not the routing configuration.
 public struct ProxyOptions: Sendable {
@@ -63,16 +64,28 @@ final class AccessLogSink: Sendable {
     deinit { if ownsDescriptor { Syscall.close(fd) } }
 }
 
-/// Where a Gateway server port is served.
+/// Where a Gateway server port is served, and with which TLS certificates when it is HTTPS.
 public struct ListenerBinding: Sendable {
     /// The Gateway server's port number (the key in `RouteTable.listeners`).
     public var gatewayPort: Int
     public var address: SocketAddress
+    /// The certificates of an HTTPS server; nil for plain TCP.
+    public var tls: TLSServerContext?
 
-    public init(gatewayPort: Int, address: SocketAddress) {
+    public init(gatewayPort: Int, address: SocketAddress, tls: TLSServerContext? = nil) {
         self.gatewayPort = gatewayPort
         self.address = address
+        self.tls = tls
     }
+}
+
+/// One worker's listening socket for a gateway port.
+struct ListenerSocket {
+    var fd: Int32
+    /// The index of the route-table listener it serves.
+    var listener: Int
+    var gatewayPort: Int
+    var tls: TLSServerContext?
 }
 
 /// One immutable routing configuration as the workers use it: the table and each endpoint's socket address.

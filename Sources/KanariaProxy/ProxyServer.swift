@@ -14,7 +14,7 @@ public final class ProxyServer: @unchecked Sendable {
     /// The metrics every worker records into (one shard each).
     public let registry: TelemetryRegistry
     private let accessLog: AccessLogSink?
-    private var workerListeners: [[(fd: Int32, listener: Int, gatewayPort: Int)]] = []
+    private var workerListeners: [[ListenerSocket]] = []
     private var threads: [PosixThread] = []
 
     /// Binds every listener; throws when an address cannot be bound (in use, not permitted) or the access log
@@ -59,7 +59,8 @@ public final class ProxyServer: @unchecked Sendable {
                     address = actual
                     boundAddresses.append((binding.gatewayPort, actual))
                 }
-                workerListeners[worker].append((fd, listener, binding.gatewayPort))
+                workerListeners[worker].append(ListenerSocket(fd: fd, listener: listener, gatewayPort: binding.gatewayPort,
+                                                              tls: binding.tls))
             }
         }
     }

@@ -24,7 +24,7 @@ final class Worker {
     private let epoll: Epoll
     private let timer: PeriodicTimer
     /// This worker's listening sockets with the route-table listener each serves.
-    private var listeners: [(fd: Int32, listener: Int, gatewayPort: Int)]
+    private var listeners: [ListenerSocket]
     private(set) var snapshot: ConfigSnapshot
     private var snapshotGeneration: Int
     var routing: RoutingState
@@ -52,7 +52,7 @@ final class Worker {
     private var accessLogBuffer: [UInt8] = []
 
     init(index: Int, control: ProxyControl, options: ProxyOptions, shard: MetricShard, accessLog: AccessLogSink?,
-         listeners: [(fd: Int32, listener: Int, gatewayPort: Int)]) throws(Errno) {
+         listeners: [ListenerSocket]) throws(Errno) {
         self.index = index
         self.control = control
         self.options = options
@@ -146,7 +146,7 @@ final class Worker {
                 Socket.setNoDelay(fd)
                 let connection = spareDownstreams.popLast() ?? DownstreamConnection(worker: self)
                 connection.reset(fd: fd, listener: entry.listener, gatewayPort: entry.gatewayPort,
-                                 clientAddress: Array(peer.host.utf8), now: now)
+                                 clientAddress: Array(peer.host.utf8), tls: entry.tls, now: now)
                 let token = UInt64(UInt(bitPattern: Unmanaged.passUnretained(connection).toOpaque())) | Token.downstreamTag
                 do {
                     try epoll.add(fd, events: [.readable, .writable, .peerHangUp, .edgeTriggered], token: token)
