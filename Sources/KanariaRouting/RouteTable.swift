@@ -40,11 +40,23 @@ public struct Listener: Sendable {
     /// The Gateway's name (`namespace/name`), for logs.
     public var gateway: String
     public var hosts: HostMatcher
+    /// What clients speak on the port: the `port.protocol` of its first Gateway server.
+    public var serverProtocol: ServerProtocol
+    /// The certificates to terminate TLS with: set exactly when `serverProtocol` is `.https`.
+    public var tls: ListenerTLS?
+    /// An HTTP server's `tls.httpsRedirect: true`: a request for one of the listener's virtual hosts is answered
+    /// with a 301 to the same URL with `https://` instead of being routed (Envoy's `require_tls: ALL`, as Istio
+    /// configures it); a request for no virtual host still gets 404.
+    public var httpsRedirect: Bool
 
-    public init(port: Int, gateway: String, virtualHosts: [VirtualHost]) {
+    public init(port: Int, gateway: String, virtualHosts: [VirtualHost], serverProtocol: ServerProtocol = .http,
+                tls: ListenerTLS? = nil, httpsRedirect: Bool = false) {
         self.port = port
         self.gateway = gateway
         self.hosts = HostMatcher(virtualHosts)
+        self.serverProtocol = serverProtocol
+        self.tls = tls
+        self.httpsRedirect = httpsRedirect
     }
 
     public var virtualHosts: [VirtualHost] { hosts.virtualHosts }
