@@ -109,6 +109,11 @@ function renderRoutes(routes) {
       const cell = document.createElement("td");
       const input = text("input", undefined, { type: "number", min: "0", value: String(d.weight), "data-index": String(i), "aria-label": `weight of ${d.subset || d.cluster}` });
       input.addEventListener("focus", () => { editing = true; });
+      input.addEventListener("blur", () => setTimeout(() => {
+        // Leaving the inputs without a change resumes the updates; a value not yet applied keeps them paused.
+        const inputs = [...document.querySelectorAll("#routes input[type=number]")];
+        if (!inputs.includes(document.activeElement) && inputs.every((x) => x.value === x.defaultValue)) editing = false;
+      }, 0));
       cell.appendChild(input);
       row.appendChild(cell);
       body.appendChild(row);

@@ -217,3 +217,18 @@ def test_apply_button_changes_the_split_without_a_failed_request(mesh, start_pro
         client.wait_for(50, after=time.monotonic())
     assert not client.failures, client.failures
     assert all(status == 200 for _, status, _ in client.sent)
+
+
+def test_route_rows_resume_updating_after_an_input_is_left_unchanged(mesh, start_proxy, tmp_path):
+    """Clicking into a weight input pauses the route rows' updates (so typing is not overwritten); leaving it
+    unchanged resumes them: live traffic then shows in the route's req/s."""
+    config, _, _ = mesh
+    proxy = start_proxy(config, workers=1)
+    with Chromium(tmp_path / "chromium") as chrome:
+        chrome.navigate(f"http://127.0.0.1:{proxy.admin_port}/dashboard")
+        chrome.wait_for("document.querySelector('tr[data-subset=\"v1\"] input') !== null")
+        chrome.click('tr[data-subset="v1"] input')
+        chrome.click("h1")
+        with SteadyClient(proxy.port) as client:
+            chrome.wait_for("parseFloat(document.querySelector('tr[data-subset=\"v1\"] .rate').textContent) > 0")
+        assert not client.failures, client.failures
