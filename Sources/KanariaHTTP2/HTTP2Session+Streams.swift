@@ -22,7 +22,7 @@ extension HTTP2Session {
 
     /// The trailers of `stream`, after `.trailers`.
     public func trailers(stream: Int32) -> TrailersView? {
-        guard let index = slotIndex(of: stream), !slots[index].trailerFields.isEmpty else { return nil }
+        guard let index = slotIndex(of: stream), slots[index].flags.contains(.receivingTrailers) else { return nil }
         return TrailersView(message: slots[index].headBytes, fields: slots[index].trailerFields)
     }
 
@@ -31,6 +31,13 @@ extension HTTP2Session {
     public func receivedBody(stream: Int32) -> UnsafeRawBufferPointer {
         guard let index = slotIndex(of: stream) else { return UnsafeRawBufferPointer(start: nil, count: 0) }
         return slots[index].received.first
+    }
+
+    /// The contiguous run of buffered body bytes that starts `offset` bytes into what is buffered: a relay that
+    /// has already offered `offset` bytes elsewhere (and not yet consumed them) offers this next.
+    public func receivedBody(stream: Int32, from offset: Int) -> UnsafeRawBufferPointer {
+        guard let index = slotIndex(of: stream) else { return UnsafeRawBufferPointer(start: nil, count: 0) }
+        return slots[index].received.run(from: offset)
     }
 
     /// All body bytes buffered for `stream`.

@@ -230,6 +230,9 @@ public final class HTTP2Session {
     /// Allocations nghttp2 has made for this session so far.
     public var nghttp2Allocations: Int { allocationCount.pointee }
 
+    /// Stream slots allocated (kept for reuse): the most streams this session has had at once.
+    public var slotsAllocated: Int { slots.count }
+
     /// Pool blocks allocated for received bodies (kept for reuse).
     public var bodyBlocksAllocated: Int { pool.allocated }
 

@@ -41,6 +41,19 @@ struct ReceivedBody {
         return UnsafeRawBufferPointer(start: block.base + block.start, count: block.end - block.start)
     }
 
+    /// The contiguous run of buffered bytes that starts `offset` bytes after the first one (empty at the end).
+    func run(from offset: Int) -> UnsafeRawBufferPointer {
+        var skip = offset
+        for block in blocks {
+            let available = block.end - block.start
+            if skip < available {
+                return UnsafeRawBufferPointer(start: block.base + block.start + skip, count: available - skip)
+            }
+            skip -= available
+        }
+        return UnsafeRawBufferPointer(start: nil, count: 0)
+    }
+
     mutating func append(_ bytes: UnsafeRawBufferPointer, pool: inout BlockPool) {
         guard var source = bytes.baseAddress else { return }
         var remaining = bytes.count
