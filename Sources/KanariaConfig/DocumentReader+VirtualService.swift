@@ -35,10 +35,16 @@ extension DocumentReader {
     /// positive (share = weight / sum). A single destination takes all traffic whatever its weight.
     static func checkWeights(_ route: inout HTTPRouteSpec, routeLine: Int, _ report: Reporter) {
         var negative = false
-        for destination in route.destinations {
+        for (index, destination) in route.destinations.enumerated() {
             if let weight = destination.weight, weight.value < 0 {
                 report.error(weight.line, "weight \(weight.value) is negative", code: IstioCode.schema)
                 negative = true
+            } else if let weight = destination.weight, weight.value > Int(Int32.max) {
+                // Istio's weight is an int32: a larger one is a schema error. Clamp it so that the sums made while
+                // compiling the rest (for more diagnostics) cannot overflow.
+                report.error(weight.line, "weight \(weight.value) is larger than \(Int32.max), the largest Istio accepts",
+                             code: IstioCode.schema)
+                route.destinations[index].weight?.value = Int(Int32.max)
             }
         }
         let total = route.destinations.reduce(0) { $0 + max(0, $1.weight?.value ?? 0) }

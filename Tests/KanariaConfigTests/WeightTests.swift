@@ -85,6 +85,16 @@ import Testing
         ])
     }
 
+    /// Istio's weights are int32: larger ones are a schema error, not an overflow while adding them up.
+    @Test func weightBeyondInt32() throws {
+        let (config, text) = try loadWith(weights: [Int.max, Int.max])
+        let line = line(of: "weight: \(Int.max)", in: text)
+        #expect(printed(config) == [
+            "istio.yaml:\(line): VirtualService/nodejs: weight \(Int.max) is larger than 2147483647, the largest Istio accepts [IST0106]",
+            "istio.yaml:\(line + 4): VirtualService/nodejs: weight \(Int.max) is larger than 2147483647, the largest Istio accepts [IST0106]",
+        ])
+    }
+
     /// Several destinations whose weights add up to 0 can take no request.
     @Test func totalWeightZero() throws {
         let (config, text) = try loadWith(weights: [0, 0])
