@@ -41,7 +41,7 @@ let package = Package(
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         .target(name: "KanariaDemo", dependencies: ["KanariaHTTPServer"]),
         .target(name: "KanariaHTTPServer", dependencies: ["KanariaPosix", "KanariaHTTP"]),
-        .target(name: "KanariaConfig", dependencies: ["KanariaRouting", .product(name: "Yams", package: "Yams")]),
+        .target(name: "KanariaConfig", dependencies: ["KanariaRouting", "KanariaTLS", .product(name: "Yams", package: "Yams")]),
         .target(name: "KanariaRouting", dependencies: ["KanariaHTTP"], swiftSettings: hotPath),
         .target(name: "KanariaHTTP", swiftSettings: hotPath),
         .target(name: "KanariaPosix", dependencies: ["CKanariaLinux"]),

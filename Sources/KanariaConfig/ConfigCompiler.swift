@@ -43,7 +43,7 @@ struct ConfigCompiler {
         let tableListeners = listeners.map { plan in
             Listener(port: plan.server.port, gateway: plan.server.gateway, virtualHosts: plan.virtualHosts.map { host in
                 VirtualHost(domains: host.domains, routes: host.services.flatMap(routeIndices(of:)))
-            })
+            }, serverProtocol: plan.server.serverProtocol, tls: plan.tls, httpsRedirect: plan.httpsRedirect)
         }
         let table = RouteTable(listeners: tableListeners, routes: tableRoutes, clusters: clusters.clusters,
                                endpoints: clusters.endpoints)

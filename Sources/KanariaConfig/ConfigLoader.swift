@@ -2,23 +2,34 @@ import Foundation
 import KanariaRouting
 import Yams
 
-/// A Gateway server port Kanaria listens on (protocol HTTP): what `kanaria run` binds, one per distinct port.
+/// A Gateway server port Kanaria listens on: what `kanaria run` binds, one per distinct port.
 public struct GatewayServer: Sendable, Equatable {
     /// `namespace/name` of the (first) Gateway that declares the port.
     public var gateway: String
     public var port: Int
     public var portName: String
-    public var `protocol`: String
+    /// The first server's protocol: plain-text HTTP, HTTP2 and GRPC servers share a port as Istio merges them;
+    /// HTTPS servers share one only with each other.
+    public var serverProtocol: ServerProtocol
     /// The hosts of every server on this port, as written.
     public var hosts: [String]
 
-    public init(gateway: String, port: Int, portName: String, protocol: String, hosts: [String]) {
+    public init(gateway: String, port: Int, portName: String, serverProtocol: ServerProtocol, hosts: [String]) {
         self.gateway = gateway
         self.port = port
         self.portName = portName
-        self.protocol = `protocol`
+        self.serverProtocol = serverProtocol
         self.hosts = hosts
     }
+
+    /// `protocol` is Istio's name (`HTTP`, `https`, …: any case); one Kanaria does not serve reads as HTTP.
+    public init(gateway: String, port: Int, portName: String, protocol: String, hosts: [String]) {
+        self.init(gateway: gateway, port: port, portName: portName,
+                  serverProtocol: ServerProtocol(rawValue: `protocol`.uppercased()) ?? .http, hosts: hosts)
+    }
+
+    /// Istio's name of `serverProtocol`: `HTTP`, `HTTPS`, `HTTP2` or `GRPC`.
+    public var `protocol`: String { serverProtocol.rawValue }
 }
 
 /// The outcome of loading a configuration: every problem found and, when there is no error, the compiled table.

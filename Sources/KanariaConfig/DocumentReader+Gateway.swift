@@ -1,3 +1,4 @@
+import KanariaRouting
 import Yams
 
 extension DocumentReader {
@@ -12,11 +13,15 @@ extension DocumentReader {
                 report.error(numberNode.line, "port number \(number) is out of range 1-65535", code: IstioCode.schema)
                 continue
             }
-            let server = GatewayServerSpec(port: number, portName: port.value("name")?.text ?? "",
+            var server = GatewayServerSpec(port: number, portName: port.value("name")?.text ?? "",
                                            protocolName: protocolName.uppercased(), protocolLine: protocolNode.line,
-                                           hosts: node.value("hosts")?.locatedStrings ?? [], line: node.line)
-            if server.protocolName != "HTTP" {
-                report.warning(server.protocolLine, "protocol \"\(protocolName)\" is not served yet (only HTTP for now); this server is ignored")
+                                           hosts: node.value("hosts")?.locatedStrings ?? [], line: node.line,
+                                           httpsRedirectLine: node.line)
+            if let served = ServerProtocol(rawValue: server.protocolName) {
+                server.serving = served
+                serverTLS(node, &server, header, report)
+            } else {
+                report.warning(server.protocolLine, "protocol \"\(protocolName)\" is not served yet (only HTTP, HTTPS, HTTP2 and GRPC for now); this server is ignored")
             }
             servers.append(server)
         }

@@ -29,6 +29,31 @@ struct GatewayServerSpec {
     /// As written: `host`, `*.host`, `*`, or `namespace/host`.
     var hosts: [Located<String>]
     var line: Int
+    /// What Kanaria serves the server as; nil when it is not served: a protocol or TLS mode not implemented
+    /// yet (warned about), or settings it cannot be served with (an error).
+    var serving: ServerProtocol?
+    /// An HTTPS server's certificate and key files, checked by loading them.
+    var certificate: ServerCertificateFiles?
+    /// `tls.httpsRedirect` of a plain-text server.
+    var httpsRedirect = false
+    /// The line of `tls.httpsRedirect`, or of the server when it is not set.
+    var httpsRedirectLine: Int
+
+    /// The hosts without their `namespace/` prefix: the names a client's SNI is matched against.
+    var sniHosts: [String] {
+        var names: [String] = []
+        for host in hosts {
+            let name = HostName.serverHost(host.value, gatewayNamespace: "").host
+            if !names.contains(name) { names.append(name) }
+        }
+        return names
+    }
+}
+
+/// `tls.serverCertificate` and `tls.privateKey`, resolved to absolute paths.
+struct ServerCertificateFiles {
+    var serverCertificate: String
+    var privateKey: String
 }
 
 struct VirtualServiceResource {

@@ -93,31 +93,6 @@ import Testing
         #expect(meshOnly.table?.listeners.count == 1)
     }
 
-    /// A Gateway server of another protocol is not served yet: warned about, and no listener is made for it.
-    @Test func httpsServerIsNotServedYet() throws {
-        let istio = try configText("node-istio.yaml").replacingOccurrences(of: "    hosts:\n    - \"*\"\n---", with: """
-            hosts:
-            - "*"
-          - port:
-              number: 443
-              name: https
-              protocol: HTTPS
-            hosts:
-            - "*"
-            tls:
-              mode: SIMPLE
-              credentialName: shark-cert
-        ---
-        """)
-        let config = try loadSeed(istio: istio)
-        #expect(printed(config) == [
-            "node-istio.yaml:\(line(of: "protocol: HTTPS", in: istio)): Gateway/nodejs-gateway: warning: protocol \"HTTPS\" is not served yet (only HTTP for now); this server is ignored",
-            "node-istio.yaml:\(line(of: "tls:", in: istio)): Gateway/nodejs-gateway: warning: field \"tls\" is valid Istio but not implemented yet; it is ignored",
-        ])
-        #expect(config.servers.map(\.port) == [80])
-        #expect(config.table?.listeners.map(\.port) == [80])
-    }
-
     /// A subset with no endpoints is a warning, not an error: at run time it answers 503 no healthy upstream.
     @Test func subsetWithoutEndpoints() throws {
         let workloads = try configText("workloads.yaml").components(separatedBy: "---\n")[0]
