@@ -105,7 +105,7 @@ extension HTTP2Session {
             answerBySession(index, stream: stream, status: 431)
         default:
             counters.malformedRequests += 1
-            nghttp2_submit_rst_stream(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), stream, HTTP2ErrorCode.protocolError.rawValue)
+            resetBySession(index, stream: stream, error: .protocolError)
         }
     }
 
@@ -113,8 +113,7 @@ extension HTTP2Session {
         let status = slots[index].finishResponseHead(endStream: endStream)
         guard status == 0 else {
             if status == 431 { counters.oversizedHeaderLists += 1 }
-            nghttp2_submit_rst_stream(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), stream,
-                                      (status == 431 ? HTTP2ErrorCode.internalError : .protocolError).rawValue)
+            resetBySession(index, stream: stream, error: status == 431 ? .internalError : .protocolError)
             return
         }
         if slots[index].response.isInformational {
@@ -129,11 +128,17 @@ extension HTTP2Session {
     private func receivedTrailers(_ index: Int, stream: Int32) {
         guard slots[index].rejectStatus == 0 else {
             counters.oversizedHeaderLists += 1
-            nghttp2_submit_rst_stream(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), stream, HTTP2ErrorCode.protocolError.rawValue)
+            resetBySession(index, stream: stream, error: .protocolError)
             return
         }
         emit(.trailers(stream: stream))
         remoteEnded(index, stream: stream)  // nghttp2 requires END_STREAM on trailers
+    }
+
+    /// Resets a stream for something the peer sent; its close reports `error` whatever nghttp2 says.
+    private func resetBySession(_ index: Int, stream: Int32, error: HTTP2ErrorCode) {
+        slots[index].sessionResetCode = error.rawValue
+        nghttp2_submit_rst_stream(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), stream, error.rawValue)
     }
 
     private func remoteEnded(_ index: Int, stream: Int32) {
@@ -159,6 +164,8 @@ extension HTTP2Session {
     func onStreamClose(_ stream: Int32, _ error: HTTP2ErrorCode) -> Int32 {
         guard let index = slotIndex(of: stream), !slots[index].flags.contains(.closed) else { return 0 }
         slots[index].flags.insert(.closed)
+        let sessionReset = slots[index].sessionResetCode
+        let error = error == .noError && sessionReset != 0 ? HTTP2ErrorCode(rawValue: sessionReset) : error
         let flags = slots[index].flags
         if role == .server && error != .noError && !flags.contains(.resetByCaller) && !flags.contains(.localEnded) {
             counters.prematureResets += 1

@@ -70,6 +70,9 @@ struct StreamSlot {
     var headSequence = -1
     /// While a head is received: 0, or the status to refuse it with (431 too large, 400 malformed).
     var rejectStatus = 0
+    /// The error the session reset the stream with itself (0: none): reported on close even if nghttp2 closes
+    /// the stream normally first (a rejected response head that carried END_STREAM).
+    var sessionResetCode: UInt32 = 0
     var listSize = 0
     var fieldCount = 0
 
@@ -361,6 +364,7 @@ struct StreamSlot {
         let dropped = received.removeAll(pool: &pool)
         streamID = 0
         flags = []
+        sessionResetCode = 0
         headSequence = -1
         beginHead()
         trailerFields.removeAll(keepingCapacity: true)

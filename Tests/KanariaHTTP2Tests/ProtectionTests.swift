@@ -312,6 +312,37 @@ import Testing
         #expect(probe.session.counters.prematureResets == 100)
     }
 
+    /// PINGs sent faster than their ACKs are written: past nghttp2's 1,000 queued ACKs the session is flooded.
+    @Test func pingFloodIsAnError() {
+        let probe = ServerProbe()
+        var bytes = Frames.clientStart
+        for i in 0..<2_000 { bytes += Frames.frame(Frames.ping, flags: 0, stream: 0, payload: Frames.be32(UInt32(i)) + Frames.be32(0)) }
+        let error = probe.feed(bytes)
+        #expect(error?.isFatal == true)
+        #expect(probe.requests.isEmpty)
+    }
+
+    /// Client role: an upstream response head over the limit is reset, never announced as a response.
+    @Test func oversizedResponseHeadIsReset() throws {
+        let wire = Wire()
+        let stream = try wire.client.submitRequest(headers: ExchangeTests.getBlock("/"), method: .get, endStream: true)
+        wire.onServerEvent = { event in
+            if case .request(let s) = event {
+                let block = HTTP2HeaderBlock()
+                block.append(name: ":status", decimal: 200)
+                let big = String(repeating: "v", count: 1_000)
+                for _ in 0..<60 { var value = big; value.withUTF8 { block.append(name: "x-big", value: UnsafeRawBufferPointer($0)) } }
+                try wire.server.submitResponse(stream: s, headers: block, endStream: true)
+            }
+            if case .streamClosed(let s, _) = event { wire.server.release(stream: s) }
+        }
+        var clientEvents: [HTTP2Event] = []
+        wire.onClientEvent = { clientEvents.append($0) }
+        try wire.pump()
+        #expect(clientEvents == [.streamClosed(stream: stream, error: .internalError)])
+        #expect(wire.client.counters.oversizedHeaderLists == 1)
+    }
+
     /// Bytes that are not the HTTP/2 preface end the session with an error.
     @Test func badPrefaceIsAnError() {
         let probe = ServerProbe()
