@@ -71,17 +71,18 @@ enum EndpointSelection {
         }?.header.name
     }
 
-    /// HTTP/2 when the port says so as Istio reads it: `appProtocol` (or a ServiceEntry port's `protocol`)
-    /// `http2`, `grpc` or `kubernetes.io/h2c`, or a port name starting with `http2` or `grpc` (but `grpc-web`,
-    /// which is HTTP/1.1). Anything else is HTTP/1.1.
+    /// HTTP/2 when Istio would speak HTTP/2 to the port: the protocol its `appProtocol` (or a ServiceEntry port's
+    /// `protocol`) names, else the one its name names up to the first `-`, is HTTP2 or GRPC (any case):
+    /// `http2`, `http2-web`, `grpc`, `grpc-sharks`; and `kubernetes.io/h2c`, Kubernetes' name for h2c. Anything
+    /// else is HTTP/1.1: `http`, `tcp-db`, `http2web` (no `-`: Istio reads no protocol from it), a bare `h2c`
+    /// (not a name Istio knows), and `grpc-web…` (Istio's gateway turns gRPC-Web into gRPC on the way; Kanaria
+    /// forwards it as it came, so the upstream must speak gRPC-Web itself).
     static func upstreamProtocol(of port: ServicePortSpec) -> UpstreamProtocol {
-        if let declared = port.appProtocol?.lowercased() {
-            if ["http2", "grpc", "kubernetes.io/h2c"].contains(declared) { return .http2 }
-            return .http1
-        }
-        let name = port.name?.lowercased() ?? ""
-        if name.hasPrefix("grpc-web") { return .http1 }
-        return name.hasPrefix("http2") || name.hasPrefix("grpc") ? .http2 : .http1
+        guard let declared = (port.appProtocol ?? port.name)?.lowercased() else { return .http1 }
+        if declared == "kubernetes.io/h2c" { return .http2 }
+        if declared.hasPrefix("grpc-web") { return .http1 }
+        let name = declared.split(separator: "-", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+        return name == "http2" || name == "grpc" ? .http2 : .http1
     }
 }
 

@@ -146,11 +146,15 @@ import Testing
         ])
     }
 
-    /// A Service whose port is named `http2-…` or declares appProtocol grpc is reached over HTTP/2.
+    /// A Service port is reached over HTTP/2 as Istio decides it: by its appProtocol when it has one, else by its
+    /// name up to the first `-`.
     @Test func serviceUpstreamProtocol() throws {
-        for (port, expected) in [("name: http2-web", UpstreamProtocol.http2), ("name: grpc", .http2),
-                                 ("name: grpc-web", .http1), ("name: web\n    appProtocol: kubernetes.io/h2c", .http2),
-                                 ("name: tcp-db", .http1)] {
+        for (port, expected) in [("name: http2", UpstreamProtocol.http2), ("name: http2-web", .http2),
+                                 ("name: grpc", .http2), ("name: grpc-sharks", .http2), ("name: http2web", .http1),
+                                 ("name: grpc-web", .http1), ("name: grpc-web-sharks", .http1), ("name: tcp-db", .http1),
+                                 ("name: web\n    appProtocol: http2", .http2), ("name: web\n    appProtocol: grpc", .http2),
+                                 ("name: web\n    appProtocol: GRPC", .http2), ("name: web\n    appProtocol: kubernetes.io/h2c", .http2),
+                                 ("name: web\n    appProtocol: h2c", .http1), ("name: grpc\n    appProtocol: http", .http1)] {
             let app = try configText("node-app.yaml").replacingOccurrences(of: "name: http\n    port: 8080", with: "\(port)\n    port: 8080")
             let workloads = try configText("workloads.yaml")
                 .replacingOccurrences(of: "http: 9081", with: "\(port.split(separator: "\n")[0].dropFirst(6)): 9081")
