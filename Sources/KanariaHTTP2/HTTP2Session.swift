@@ -10,13 +10,25 @@ import KanariaHTTP
 /// 2. Act on the events: route `.request`, forward `.data` from `receivedBody(stream:)` and `consume` what went
 ///    out, `submitResponse`/`offerBody`/`submitTrailers` what the other side produced, `release` finished streams.
 /// 3. `prepareOutput()`, then `gatherOutput(into:)` → writev → `didWrite(_:)`; drain `nextEvent()` again
-///    (`.bodyWritten` tells which offered bytes went out, so their source can drop them).
+///    (`.bodyWritten` tells which offered bytes went out, so their source can drop them). Repeat while
+///    `pendingOutputBytes > 0` and the socket takes more; call `prepareOutput()` again after writing, since
+///    output stops at `configuration.outputLimit`.
 /// 4. When `isFinished`, close the connection.
 ///
 /// Flow control follows the proxy's progress: nghttp2's automatic WINDOW_UPDATE is off and a window reopens only
 /// as `consume(stream:count:)` reports bytes forwarded, so a peer can never have more than a window of body
 /// buffered here. DATA is sent without a copy: `offerBody` lends the session the caller's bytes, which become
 /// iovecs of the output and are reported back in `.bodyWritten` once written.
+///
+/// The rules that keep borrowed bytes valid:
+/// - Offered bytes stay where they are until `.bodyWritten` reports them (a `ByteBuffer` source must not be
+///   compacted or grown meanwhile: read only into its free tail) or until the stream is released.
+/// - Received bytes (`receivedBody`) stay where they are until consumed, so they can be offered to another session
+///   as they are. A stream whose received bytes were offered elsewhere is released after the stream they were
+///   offered to: a normal `.streamClosed` comes only once a stream's offered bytes are written, and releasing a
+///   stream copies whatever it still has queued.
+/// - Spans of a `RequestView`/`ResponseView` are valid until the next `receive` (trailers may grow the bytes).
+/// - `gatherOutput` chunks are valid until `didWrite` or the next call that produces output.
 public final class HTTP2Session {
     public enum Role: Sendable { case server, client }
 
@@ -229,6 +241,17 @@ public final class HTTP2Session {
 
     /// Allocations nghttp2 has made for this session so far.
     public var nghttp2Allocations: Int { allocationCount.pointee }
+
+    /// Server: streams whose head has begun but not completed (a HEADERS frame waiting for its CONTINUATIONs): for the
+    /// proxy's header timeout, which a client trickling a header block would otherwise dodge. Scans the slots.
+    public var incompleteHeads: Int {
+        guard role == .server else { return 0 }
+        var count = 0
+        for slot in slots where slot.streamID != 0 && slot.flags.isDisjoint(with: [.headReceived, .released, .closed]) {
+            count += 1
+        }
+        return count
+    }
 
     /// Stream slots allocated (kept for reuse): the most streams this session has had at once.
     public var slotsAllocated: Int { slots.count }

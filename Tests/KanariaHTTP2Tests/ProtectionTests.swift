@@ -92,6 +92,19 @@ import Testing
         #expect(probe.goAway == nil)
     }
 
+    /// A header block left waiting for its CONTINUATION shows as an incomplete head (for the header timeout)
+    /// and becomes a request only when it ends.
+    @Test func trickledHeaderBlockIsVisibleAsIncomplete() {
+        let probe = ServerProbe()
+        let block = Frames.block(Frames.requestFields())
+        probe.feed(Frames.clientStart + Frames.frame(Frames.headers, flags: Frames.endStream, stream: 1, payload: Array(block.prefix(10))))
+        #expect(probe.session.incompleteHeads == 1)
+        #expect(probe.requests.isEmpty)
+        probe.feed(Frames.frame(Frames.continuation, flags: Frames.endHeaders, stream: 1, payload: Array(block.dropFirst(10))))
+        #expect(probe.session.incompleteHeads == 0)
+        #expect(probe.requests == [1])
+    }
+
     // MARK: Concurrency
 
     /// Before our SETTINGS are acknowledged, a 101st open stream is refused with REFUSED_STREAM.
