@@ -31,13 +31,12 @@ extension DocumentReader {
     /// An HTTP, HTTP2 or GRPC server's `tls`: Istio allows only `httpsRedirect` there (and a passthrough mode,
     /// its default, which changes nothing on a plain-text port).
     private static func plainTextTLS(_ tls: Node, tlsLine: Int, _ server: inout GatewayServerSpec, _ report: Reporter) {
+        // Istio's validation: "server cannot have TLS settings for plain text HTTP ports".
         let mode = tls.value("mode")
-        let files = ["serverCertificate", "privateKey", "caCertificates"].filter { tls.value($0) != nil }
-        if let mode, let name = mode.text, !["PASSTHROUGH", "AUTO_PASSTHROUGH"].contains(name) {
-            report.error(mode.line, "protocol \(server.protocolName) is plain text, so its \"tls\" can only set httpsRedirect; use protocol HTTPS to terminate TLS",
-                         code: IstioCode.schema)
-        } else if let field = files.first {
-            report.error(tls.keyLine(field), "protocol \(server.protocolName) is plain text, so its \"tls\" can only set httpsRedirect; use protocol HTTPS to terminate TLS",
+        let terminates = mode?.text.map { !["PASSTHROUGH", "AUTO_PASSTHROUGH"].contains($0) } ?? false
+        let file = ["serverCertificate", "privateKey", "caCertificates"].first { tls.value($0) != nil }
+        if let line = terminates ? mode?.line : file.map(tls.keyLine) {
+            report.error(line, "protocol \(server.protocolName) is plain text, so its \"tls\" can only set httpsRedirect; use protocol HTTPS to terminate TLS",
                          code: IstioCode.schema)
         }
         if let redirect = tls.value("httpsRedirect")?.boolean {

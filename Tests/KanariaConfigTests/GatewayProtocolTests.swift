@@ -152,6 +152,16 @@ import Testing
         #expect(printed(try loadGateway(plain)) == [
             "\(gatewayFile):\(line(of: "mode:", in: plain)): Gateway/edge: protocol HTTP2 is plain text, so its \"tls\" can only set httpsRedirect; use protocol HTTPS to terminate TLS [IST0106]",
         ])
+        let certificateOnly = edgeGateway("""
+          - port: {number: 80, name: http, protocol: HTTP}
+            hosts: ["*"]
+            tls:
+              httpsRedirect: true
+              serverCertificate: localhost.crt
+        """)
+        #expect(printed(try loadGateway(certificateOnly)) == [
+            "\(gatewayFile):\(line(of: "serverCertificate", in: certificateOnly)): Gateway/edge: protocol HTTP is plain text, so its \"tls\" can only set httpsRedirect; use protocol HTTPS to terminate TLS [IST0106]",
+        ])
         let redirecting = edgeGateway("""
           - port: {number: 443, name: https, protocol: HTTPS}
             hosts: ["*"]
