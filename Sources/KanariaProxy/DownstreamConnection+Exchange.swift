@@ -15,11 +15,14 @@ extension DownstreamConnection {
         closeAfterResponse = !head.keepAlive || worker.draining
         let message = inbound.readable
         beginMeasure(headBytes: head.headLength)
+        requestID.clear()
+        if head.firstField(.xRequestId) == nil { worker.requestIDs.appendUUID(to: &requestID) }
         if logEntry != nil { captureLogFields(message) }
         let decision = snapshot.table.route(RequestView(message: message, head: head), listener: listener, state: &worker.routing)
-        guard case .cluster(_, let cluster) = decision else {
+        guard case .cluster(let route, let cluster) = decision else {
             finishHead()
             measure.flags.insert(.NR)
+            measure.details = "route_not_found"
             respondLocally(status: 404, body: "", close: requestHasBody)
             return
         }
@@ -28,6 +31,8 @@ extension DownstreamConnection {
             finishHead()
             measure.destination = snapshot.clusterDestinations[cluster]
             measure.flags.insert(.UH)
+            measure.details = "no_healthy_upstream"
+            if logEntry != nil { captureRouteLogFields(route: snapshot.table.routes[route].name, cluster: snapshot.table.clusters[cluster].name, pool: nil) }
             respondLocally(status: 503, body: "no healthy upstream", close: requestHasBody)
             return
         }
@@ -36,13 +41,14 @@ extension DownstreamConnection {
         measure.destination = snapshot.endpointDestinations[snapshot.clusterEndpointStart[cluster] + position]
         let pool = worker.pools[endpoint]
         upstreamHead.clear()
-        let generatedID = pool.authority.withUnsafeBytes { defaultHost in
+        pool.authority.withUnsafeBytes { defaultHost in
             clientAddress.withUnsafeBytes { client in
                 HeadRewriter.writeUpstreamRequest(head, message: message, clientAddress: client,
-                                                  requestID: &worker.requestIDs, defaultHost: defaultHost, into: &upstreamHead)
+                                                  generatedRequestID: requestID.readable, defaultHost: defaultHost,
+                                                  into: &upstreamHead)
             }
         }
-        if logEntry != nil { captureUpstreamLogFields(generatedID: generatedID, pool: pool, cluster: snapshot.table.clusters[cluster].name) }
+        if logEntry != nil { captureRouteLogFields(route: snapshot.table.routes[route].name, cluster: snapshot.table.clusters[cluster].name, pool: pool) }
         requestBody = BodyTracker(framing: head.framing)
         finishHead()
         upstreamHeadSent = 0
@@ -67,11 +73,10 @@ extension DownstreamConnection {
             failExchange(.connectFailure)
             return
         }
-        if connection.state == .connecting {
-            worker.shard.upstreamConnectionOpened(destination: measure.destination)
-        } else {
+        if connection.state != .connecting {
             worker.shard.upstreamConnectionReused(destination: measure.destination)
-        }
+            if logEntry != nil && !connection.localAddress.isEmpty { captureUpstreamLocalAddress(connection.localAddress) }
+        }  // a new one is counted as opened once its connect succeeds
         connection.owner = self
         connection.state = connection.state == .connecting ? .connecting : .active
         upstream = connection
@@ -81,6 +86,7 @@ extension DownstreamConnection {
 
     func stepExchange() -> Bool {
         guard let upstream else { return false }
+        if (requestSent || upstream.state == .connecting) && clientWentAway() { return true }
         if upstream.state == .connecting { return false }
         var progressed = false
         if !requestSent {
@@ -89,6 +95,20 @@ extension DownstreamConnection {
         }
         if pumpResponse(upstream) { return true }
         return progressed && phase == .exchanging
+    }
+
+    /// Whether the client closed or reset its connection while its request is in flight: then, as Envoy and nginx
+    /// do, the exchange is abandoned (counted with the response flag DC) and the upstream connection dropped. Bytes a
+    /// client sends meanwhile (a pipelined request) are kept.
+    private func clientWentAway() -> Bool {
+        if !readClosed && canRead {
+            inbound.compact()
+            _ = readFromClient()
+        }
+        guard readClosed else { return false }
+        measure.details = "downstream_remote_disconnect"
+        close()
+        return true
     }
 
     /// Client → upstream: the rewritten head, then the body straight from `inbound`.
@@ -266,6 +286,7 @@ extension DownstreamConnection {
         if dechunk { closeAfterResponse = true }  // the de-chunked body can only be delimited by closing
         HeadRewriter.writeClientResponse(response, message: message, adjustments: adjustments, into: &outbound)
         measure.responseCode = response.status
+        measure.details = "via_upstream"
         measure.responseHeadBytes = UInt64(outbound.readableCount)
         measure.upstreamAnsweredNanoseconds = monotonicNanoseconds()
         upstream.inbound.consume(response.headLength)
@@ -335,6 +356,7 @@ extension DownstreamConnection {
         }
         if !requestSent { closeAfterResponse = true }
         measure.flags.insert(failure.responseFlag)
+        measure.details = failure.responseCodeDetails
         if retried { measure.flags.insert(.URX) }
         respondLocally(status: failure.status, body: failure.body, close: closeAfterResponse)
     }

@@ -21,6 +21,8 @@ struct ExchangeMeasure {
     var flags: ResponseFlags = []
     /// The metrics destination (an id interned in the registry); 0 is `unknown`.
     var destination: Int32 = 0
+    /// Envoy's %RESPONSE_CODE_DETAILS%: why this response code (`via_upstream`, `route_not_found`, …).
+    var details: StaticString = "-"
 }
 
 extension DownstreamConnection {
@@ -55,6 +57,8 @@ extension DownstreamConnection {
         entry.set(.method, head.methodSpan.bytes(in: message))
         entry.set(.path, head.target.bytes(in: message))
         entry.set(.authority, head.authority.bytes(in: message))
+        entry.set(.downstreamRemoteAddress, clientEndpoint)
+        entry.set(.downstreamLocalAddress, localEndpoint)
         for field in head.headers {
             switch field.kind {
             case .xForwardedFor: entry.set(.forwardedFor, field.value.bytes(in: message))
@@ -68,15 +72,21 @@ extension DownstreamConnection {
         logEntry = entry
     }
 
-    /// Fills the access-log fields known once the upstream is chosen.
-    func captureUpstreamLogFields(generatedID: Int?, pool: EndpointPool, cluster: String) {
+    /// Fills the access-log fields known once a route and cluster are chosen (and the endpoint, when there is one).
+    func captureRouteLogFields(route: String, cluster: String, pool: EndpointPool?) {
         guard var entry = logEntry else { return }
         logEntry = nil
-        if let generatedID {
-            entry.set(.requestID, UnsafeRawBufferPointer(rebasing: upstreamHead.readable[generatedID..<generatedID + 36]))
-        }
-        pool.authority.withUnsafeBytes { entry.set(.upstreamHost, $0) }
+        entry.set(.routeName, route)
         entry.set(.upstreamCluster, cluster)
+        if let pool { pool.authority.withUnsafeBytes { entry.set(.upstreamHost, $0) } }
+        logEntry = entry
+    }
+
+    /// The proxy's own address on a new upstream connection (%UPSTREAM_LOCAL_ADDRESS%).
+    func captureUpstreamLocalAddress(_ address: [UInt8]) {
+        guard var entry = logEntry else { return }
+        logEntry = nil
+        entry.set(.upstreamLocalAddress, address)
         logEntry = entry
     }
 
@@ -85,6 +95,8 @@ extension DownstreamConnection {
         logEntry = nil
         entry.responseCode = measure.responseCode
         entry.flags = measure.flags
+        if !requestID.isEmpty { entry.set(.requestID, requestID.readable) }
+        entry.set(.responseCodeDetails, UnsafeRawBufferPointer(start: measure.details.utf8Start, count: measure.details.utf8CodeUnitCount))
         entry.bytesReceived = measure.requestBytes &- measure.requestHeadBytes
         entry.bytesSent = measure.responseBytes > measure.responseHeadBytes ? measure.responseBytes &- measure.responseHeadBytes : 0
         entry.durationMilliseconds = durationMicroseconds / 1000

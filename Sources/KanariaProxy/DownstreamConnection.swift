@@ -31,6 +31,15 @@ final class DownstreamConnection {
 
         var status: Int { self == .protocolError ? 502 : 503 }
 
+        /// Envoy's %RESPONSE_CODE_DETAILS% for it.
+        var responseCodeDetails: StaticString {
+            switch self {
+            case .connectFailure: "upstream_reset_before_response_started{connection_failure}"
+            case .connectionTermination: "upstream_reset_before_response_started{connection_termination}"
+            case .protocolError: "upstream_reset_before_response_started{protocol_error}"
+            }
+        }
+
         /// Envoy's response flag for it.
         var responseFlag: ResponseFlags {
             switch self {
@@ -66,8 +75,13 @@ final class DownstreamConnection {
     var readClosed = false
     /// Plain TCP or TLS.
     var transport = ClientTransport()
+    /// The x-request-id generated for the current request when the client sent none (before routing, as Envoy).
+    var requestID: ByteBuffer
     /// The client's IP address as text, for `x-forwarded-for`.
     var clientAddress: [UInt8] = []
+    /// `ip:port` of the client and of the listener it reached, for the access log (empty when it is off).
+    var clientEndpoint: [UInt8] = []
+    var localEndpoint: [UInt8] = []
     var parser = RequestHeadParser()
     var head = RequestHead()
     var phase = Phase.closed
@@ -102,12 +116,14 @@ final class DownstreamConnection {
         inbound = ByteBuffer(capacity: 16 * 1024)
         outbound = ByteBuffer(capacity: 4 * 1024)
         upstreamHead = ByteBuffer(capacity: 2 * 1024)
+        requestID = ByteBuffer(capacity: 64)
     }
 
     deinit {
         inbound.deallocate()
         outbound.deallocate()
         upstreamHead.deallocate()
+        requestID.deallocate()
     }
 
     /// Makes a recycled object ready for a newly accepted client.
@@ -173,6 +189,7 @@ final class DownstreamConnection {
                 parser.reset()
                 beginMeasure(headBytes: inbound.readableCount)
                 measure.flags.insert(.DPE)
+                measure.details = "http1.codec_error"
                 respondLocally(status: error.status, body: error.reason, close: true)
                 return true
             }

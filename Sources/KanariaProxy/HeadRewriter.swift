@@ -8,14 +8,12 @@ enum HeadRewriter {
     /// Writes the request to send upstream, as Envoy forwards it: HTTP/1.1, origin-form target, hop-by-hop fields
     /// removed (the body's own framing, Content-Length or chunked, is kept since the body is relayed unchanged),
     /// `x-forwarded-for` with the client's address appended, `x-forwarded-proto` set to the downstream scheme, and
-    /// `x-request-id` kept or, when absent, generated.
-    /// - Returns: where in `out` a generated request id is (offset from `out.readIndex`, 36 bytes), or nil when the
-    ///   client's was kept.
-    @discardableResult
+    /// `x-request-id` kept or, when absent, `generatedRequestID` (which the caller made before routing, as Envoy
+    /// does, so that every access-log line has one).
     static func writeUpstreamRequest(
         _ head: RequestHead, message: UnsafeRawBufferPointer, clientAddress: UnsafeRawBufferPointer,
-        requestID: inout RequestIDGenerator, defaultHost: UnsafeRawBufferPointer, into out: inout ByteBuffer
-    ) -> Int? {
+        generatedRequestID: UnsafeRawBufferPointer, defaultHost: UnsafeRawBufferPointer, into out: inout ByteBuffer
+    ) {
         out.append(head.methodSpan.bytes(in: message))
         out.append(byte: 0x20)
         // An absolute-form target with no path ("http://h" or "http://h?q") is forwarded with "/" before its query.
@@ -59,15 +57,12 @@ enum HeadRewriter {
             out.append("\r\n")
         }
         out.append("x-forwarded-proto: http\r\n")
-        var generated: Int? = nil
-        if !sawRequestID {
+        if !sawRequestID && !generatedRequestID.isEmpty {
             out.append("x-request-id: ")
-            generated = out.readableCount
-            requestID.appendUUID(to: &out)
+            out.append(generatedRequestID)
             out.append("\r\n")
         }
         out.append("\r\n")
-        return generated
     }
 
     /// How the client's response head must change from the upstream's.

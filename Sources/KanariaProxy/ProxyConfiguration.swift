@@ -86,6 +86,8 @@ struct ListenerSocket {
     var listener: Int
     var gatewayPort: Int
     var tls: TLSServerContext?
+    /// The bound `ip:port`, for the access log's %DOWNSTREAM_LOCAL_ADDRESS%.
+    var localAddress: [UInt8]
 }
 
 /// One immutable routing configuration as the workers use it: the table and each endpoint's socket address.

@@ -60,7 +60,7 @@ public final class ProxyServer: @unchecked Sendable {
                     boundAddresses.append((binding.gatewayPort, actual))
                 }
                 workerListeners[worker].append(ListenerSocket(fd: fd, listener: listener, gatewayPort: binding.gatewayPort,
-                                                              tls: binding.tls))
+                                                              tls: binding.tls, localAddress: Array(address.description.utf8)))
             }
         }
     }

@@ -26,6 +26,8 @@ final class UpstreamConnection {
     var exchangesCompleted = 0
     /// When the current connect began, or when the connection went idle.
     var since: Int64 = 0
+    /// The proxy's `ip:port` on this connection, for the access log (empty when access logging is off).
+    var localAddress: [UInt8] = []
     var responseParser = ResponseHeadParser()
     var responseHead = ResponseHead()
 
@@ -46,6 +48,7 @@ final class UpstreamConnection {
         readClosed = false
         owner = nil
         exchangesCompleted = 0
+        localAddress.removeAll(keepingCapacity: true)
         since = now
         responseParser.reset()
     }

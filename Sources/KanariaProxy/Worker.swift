@@ -147,6 +147,10 @@ final class Worker {
                 let connection = spareDownstreams.popLast() ?? DownstreamConnection(worker: self)
                 connection.reset(fd: fd, listener: entry.listener, gatewayPort: entry.gatewayPort,
                                  clientAddress: Array(peer.host.utf8), tls: entry.tls, now: now)
+                if accessLog != nil {
+                    connection.clientEndpoint = Array(peer.description.utf8)
+                    connection.localEndpoint = entry.localAddress
+                }
                 let token = UInt64(UInt(bitPattern: Unmanaged.passUnretained(connection).toOpaque())) | Token.downstreamTag
                 do {
                     try epoll.add(fd, events: [.readable, .writable, .peerHangUp, .edgeTriggered], token: token)
@@ -233,7 +237,14 @@ final class Worker {
                 return
             }
             connection.state = .active
-            connection.owner?.drive()
+            if let owner = connection.owner {
+                shard.upstreamConnectionOpened(destination: owner.measure.destination)
+                if owner.logEntry != nil, let local = try? Socket.localAddress(of: connection.fd) {
+                    connection.localAddress = Array(local.description.utf8)
+                    owner.captureUpstreamLocalAddress(connection.localAddress)
+                }
+                owner.drive()
+            }
         case .active:
             connection.owner?.drive()
         case .idle:
@@ -291,6 +302,8 @@ final class Worker {
             if connection.inbound.isEmpty {
                 if idle > options.idleTimeoutMilliseconds { connection.close() }
             } else if idle > options.headerTimeoutMilliseconds {
+                connection.beginMeasure(headBytes: connection.inbound.readableCount)
+                connection.measure.details = "request_header_timeout"
                 connection.respondLocally(status: 408, body: "request header timeout", close: true)
                 connection.drive()
             }

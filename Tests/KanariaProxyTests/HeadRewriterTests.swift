@@ -13,13 +13,16 @@ struct HeadRewriterTests {
         var out = ByteBuffer(capacity: 256)
         defer { out.deallocate() }
         var ids = RequestIDGenerator(seed: 1)
+        var id = ByteBuffer(capacity: 64)
+        defer { id.deallocate() }
         bytes.withUnsafeBytes { message in
             let complete = try! parser.parse(message, into: &head)
             precondition(complete)
+            if head.firstField(.xRequestId) == nil { ids.appendUUID(to: &id) }
             Array(client.utf8).withUnsafeBytes { clientAddress in
                 Array("127.0.0.1:9081".utf8).withUnsafeBytes { host in
                     HeadRewriter.writeUpstreamRequest(head, message: message, clientAddress: clientAddress,
-                                                      requestID: &ids, defaultHost: host, into: &out)
+                                                      generatedRequestID: id.readable, defaultHost: host, into: &out)
                 }
             }
         }
