@@ -28,7 +28,7 @@ let package = Package(
         .executableTarget(
             name: "kanaria",
             dependencies: [
-                "KanariaProxy", "KanariaDemo", "KanariaConfig", "KanariaPosix", "KanariaAdmin",
+                "KanariaProxy", "KanariaDemo", "KanariaConfig", "KanariaPosix", "KanariaAdmin", "KanariaTLS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

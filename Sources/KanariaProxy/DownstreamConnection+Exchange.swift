@@ -18,6 +18,10 @@ extension DownstreamConnection {
         requestID.clear()
         if head.firstField(.xRequestId) == nil { worker.requestIDs.appendUUID(to: &requestID) }
         if logEntry != nil { captureLogFields(message) }
+        if snapshot.httpsRedirect[listener] {
+            redirectToHTTPS(message)
+            return
+        }
         let decision = snapshot.table.route(RequestView(message: message, head: head), listener: listener, state: &worker.routing)
         guard case .cluster(let route, let cluster) = decision else {
             finishHead()
@@ -59,6 +63,24 @@ extension DownstreamConnection {
         retried = false
         phase = .exchanging
         attachUpstream(fresh: false)
+    }
+
+    /// Answers 301 with the same authority (without its port) and path under https, as Envoy's `https_redirect`.
+    private func redirectToHTTPS(_ message: UnsafeRawBufferPointer) {
+        var location = ByteBuffer(capacity: 256)
+        defer { location.deallocate() }
+        location.append("https://")
+        let authority = head.authority.bytes(in: message)
+        var hostEnd = authority.count
+        if let colon = authority.lastIndex(of: UInt8(ascii: ":")), !authority[colon...].contains(UInt8(ascii: "]")) {
+            hostEnd = colon
+        }
+        location.append(UnsafeRawBufferPointer(rebasing: authority[..<hostEnd]))
+        if head.path.isEmpty || message[Int(head.path.start)] != UInt8(ascii: "/") { location.append(byte: UInt8(ascii: "/")) }
+        location.append(head.path.bytes(in: message))
+        finishHead()
+        measure.details = "direct_response"
+        respondLocally(status: 301, body: "", close: requestHasBody, location: location.readable)
     }
 
     /// Drops the parsed head from `inbound`; its spans are stale afterwards.

@@ -222,11 +222,11 @@ final class DownstreamConnection {
 
     /// Queues a short answer of the proxy's own. A request body that was not read makes the connection close
     /// after it, since the next request could not be found.
-    func respondLocally(status: Int, body: String, close: Bool) {
+    func respondLocally(status: Int, body: String, close: Bool, location: UnsafeRawBufferPointer? = nil) {
         let mustClose = close || closeAfterResponse || worker.draining
         outbound.clear()
         HeadRewriter.writeLocalResponse(status: status, body: body, close: mustClose,
-                                        headRequest: requestMethod == .head, into: &outbound)
+                                        headRequest: requestMethod == .head, location: location, into: &outbound)
         measure.responseCode = status
         measure.responseBytes = UInt64(outbound.readableCount)
         measure.responseHeadBytes = UInt64(outbound.readableCount - (requestMethod == .head ? 0 : body.utf8.count))

@@ -101,7 +101,8 @@ enum HeadRewriter {
 
     /// The proxy's own answer (404 no route, 503 no healthy upstream, 400 bad request, …): a short text body.
     static func writeLocalResponse(
-        status: Int, body: String, close: Bool, headRequest: Bool, into out: inout ByteBuffer
+        status: Int, body: String, close: Bool, headRequest: Bool, location: UnsafeRawBufferPointer? = nil,
+        into out: inout ByteBuffer
     ) {
         out.append("HTTP/1.1 ")
         out.append(decimal: status)
@@ -111,6 +112,10 @@ enum HeadRewriter {
         out.append(decimal: body.utf8.count)
         if !body.isEmpty { out.append("\r\ncontent-type: text/plain") }
         out.append("\r\nserver: kanaria")
+        if let location {
+            out.append("\r\nlocation: ")
+            out.append(location)
+        }
         if close { out.append("\r\nconnection: close") }
         out.append("\r\n\r\n")
         if !headRequest { out.append(body) }
@@ -120,6 +125,7 @@ enum HeadRewriter {
         switch status {
         case 100: "Continue"
         case 200: "OK"
+        case 301: "Moved Permanently"
         case 400: "Bad Request"
         case 404: "Not Found"
         case 408: "Request Timeout"

@@ -6,6 +6,7 @@ import KanariaProxy
 import KanariaRouting
 import KanariaTelemetry
 import KanariaAdmin
+import KanariaTLS
 
 #if canImport(Glibc)
 import Glibc
@@ -85,6 +86,21 @@ struct ProxyFlags: ParsableArguments {
     }
 
     func adminAddress() throws -> SocketAddress? { try parseAdminAddress(admin) }
+}
+
+/// The TLS context of an HTTPS Gateway port: its servers' certificates, picked by SNI; nil for plain ports.
+func tlsContext(for port: Int, in table: RouteTable) throws -> TLSServerContext? {
+    guard let index = table.listenerIndex(port: port), let tls = table.listeners[index].tls else { return nil }
+    do {
+        return try TLSServerContext(
+            servers: tls.servers.map {
+                TLSServerCredentials(hosts: $0.hosts, certificateChainFile: $0.serverCertificate, privateKeyFile: $0.privateKey)
+            },
+            applicationProtocols: [.http1_1])
+    } catch {
+        complain("kanaria: gateway port \(port): \(error)")
+        throw ExitCode(1)
+    }
 }
 
 /// `--admin ADDR:PORT` or `--admin off` (nil).

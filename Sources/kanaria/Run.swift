@@ -30,7 +30,7 @@ struct Run: ParsableCommand {
         let files = self.files
         let loaded = ConfigLoader.load(paths: files)
         guard report(loaded), let table = loaded.table else { throw ExitCode(1) }
-        let bindings = try listenerBindings(for: loaded.servers)
+        let bindings = try listenerBindings(for: loaded.servers, table: table)
         let launch = try Launch(table: table, bindings: bindings, options: proxy.options(),
                                 adminAddress: try proxy.adminAddress(), sources: files,
                                 load: { ConfigLoader.load(paths: files) })
@@ -54,7 +54,7 @@ struct Run: ParsableCommand {
     }
 
     /// Where each Gateway server port is served: `--listen` or 0.0.0.0:PORT.
-    private func listenerBindings(for servers: [GatewayServer]) throws -> [ListenerBinding] {
+    private func listenerBindings(for servers: [GatewayServer], table: RouteTable) throws -> [ListenerBinding] {
         let ports = Array(Set(servers.map(\.port))).sorted()
         for override in listens where !ports.contains(override.gatewayPort) {
             complain("kanaria: --listen \(override.gatewayPort)=…: no Gateway server has port \(override.gatewayPort) (ports: \(ports.map(String.init).joined(separator: ", ")))")
@@ -64,9 +64,9 @@ struct Run: ParsableCommand {
             complain("kanaria: the configuration has no Gateway server to serve")
             throw ExitCode(1)
         }
-        return ports.map { port in
+        return try ports.map { port in
             let address = listens.last(where: { $0.gatewayPort == port })?.address ?? SocketAddress(host: "0.0.0.0", port: port)!
-            return ListenerBinding(gatewayPort: port, address: address)
+            return ListenerBinding(gatewayPort: port, address: address, tls: try tlsContext(for: port, in: table))
         }
     }
 }
