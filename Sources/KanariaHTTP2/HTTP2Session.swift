@@ -60,7 +60,7 @@ public final class HTTP2Session {
     public init(role: Role, configuration: HTTP2Configuration = HTTP2Configuration()) {
         self.role = role
         self.configuration = configuration
-        output = OutputQueue(capacity: 16 * 1024)
+        output = OutputQueue()
         allocationCount = .allocate(capacity: 1)
         allocationCount.initialize(to: 0)
         events.reserveCapacity(64)

@@ -31,8 +31,11 @@ struct OutputQueue {
     /// Bytes queued and not yet written.
     private(set) var pendingBytes = 0
 
-    init(capacity: Int) {
-        owned = ByteBuffer(capacity: capacity)
+    static let initialCapacity = 4 * 1024
+    static let keptCapacity = 64 * 1024
+
+    init() {
+        owned = ByteBuffer(capacity: Self.initialCapacity)
     }
 
     func deallocate() {
@@ -126,6 +129,11 @@ struct OutputQueue {
         if head == segments.count {
             segments.removeAll(keepingCapacity: true)
             head = 0
+            if owned.capacity > Self.keptCapacity {
+                // A burst of owned output (many heads, local bodies) gives its memory back once written.
+                owned.deallocate()
+                owned = ByteBuffer(capacity: Self.initialCapacity)
+            }
         } else if head >= 256 && head * 2 >= segments.count {
             segments.removeSubrange(0..<head)
             head = 0

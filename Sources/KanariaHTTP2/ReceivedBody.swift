@@ -5,7 +5,7 @@
 struct BlockPool {
     static let blockSize = 16 * 1024
     private var free: [UnsafeMutableRawPointer] = []
-    /// Blocks allocated and not yet freed (in use or in the pool), for tests and the allocation report.
+    /// Blocks allocated and not yet freed (in use or kept for reuse).
     private(set) var allocated = 0
 
     mutating func take() -> UnsafeMutableRawPointer {
@@ -14,7 +14,17 @@ struct BlockPool {
         return UnsafeMutableRawPointer.allocate(byteCount: Self.blockSize, alignment: 16)
     }
 
-    mutating func give(_ block: UnsafeMutableRawPointer) { free.append(block) }
+    /// Blocks kept for reuse beyond this are freed: 64 blocks hold a whole default connection window (1 MiB).
+    static let keptBlocks = 64
+
+    mutating func give(_ block: UnsafeMutableRawPointer) {
+        if free.count < Self.keptBlocks {
+            free.append(block)
+        } else {
+            block.deallocate()
+            allocated -= 1
+        }
+    }
 
     func deallocateAll() {
         for block in free { block.deallocate() }

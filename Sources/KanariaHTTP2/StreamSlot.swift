@@ -100,6 +100,9 @@ struct StreamSlot {
     /// A body the session answers with itself, sent by copying.
     var localBody = ByteBuffer(capacity: 64)
 
+    /// Buffers larger than this are freed when the slot is reset rather than kept for the next stream.
+    static let keptCapacity = 16 * 1024
+
     init() {
         head = ByteBuffer(capacity: 1024)
         request.headers.reserveCapacity(16)
@@ -372,6 +375,15 @@ struct StreamSlot {
         unwritten = 0
         localBody.clear()
         requestMethod = .get
+        // A slot that once held an unusually large head or local body gives the memory back.
+        if head.capacity > Self.keptCapacity {
+            head.deallocate()
+            head = ByteBuffer(capacity: 1024)
+        }
+        if localBody.capacity > Self.keptCapacity {
+            localBody.deallocate()
+            localBody = ByteBuffer(capacity: 64)
+        }
         return dropped
     }
 }
