@@ -9,20 +9,23 @@ extension HTTP2Session {
     /// from :authority or Host, fields with their kinds and "name: value\r\n" lines). Valid until `release`; do not
     /// keep it across `receive` (trailers may grow the bytes).
     public func request(stream: Int32) -> RequestView? {
-        guard role == .server, let index = slotIndex(of: stream), slots[index].flags.contains(.headReceived) else { return nil }
+        guard role == .server, let index = slotIndex(of: stream), slots[index].flags.contains(.headReceived),
+              !slots[index].flags.contains(.released) else { return nil }
         return RequestView(message: slots[index].headBytes, head: slots[index].request)
     }
 
     /// Client: the latest response head of `stream` (a 1xx one right after `.informationalResponse`). Its status
     /// line is "HTTP/1.1 NNN Reason\r\n", so `HeadRewriter` can forward it to an HTTP/1.1 client.
     public func response(stream: Int32) -> ResponseView? {
-        guard role == .client, let index = slotIndex(of: stream), slots[index].response.status != 0 else { return nil }
+        guard role == .client, let index = slotIndex(of: stream), slots[index].response.status != 0,
+              !slots[index].flags.contains(.released) else { return nil }
         return ResponseView(message: slots[index].headBytes, head: slots[index].response)
     }
 
     /// The trailers of `stream`, after `.trailers`.
     public func trailers(stream: Int32) -> TrailersView? {
-        guard let index = slotIndex(of: stream), slots[index].flags.contains(.receivingTrailers) else { return nil }
+        guard let index = slotIndex(of: stream), slots[index].flags.contains(.receivingTrailers),
+              !slots[index].flags.contains(.released) else { return nil }
         return TrailersView(message: slots[index].headBytes, fields: slots[index].trailerFields)
     }
 
