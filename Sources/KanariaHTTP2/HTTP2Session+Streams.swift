@@ -14,6 +14,13 @@ extension HTTP2Session {
         return RequestView(message: slots[index].headBytes, head: slots[index].request)
     }
 
+    /// Server: the request's `:scheme` ("http", "https"), which `RequestHead` has no place for.
+    public func scheme(stream: Int32) -> UnsafeRawBufferPointer? {
+        guard role == .server, let index = slotIndex(of: stream), slots[index].flags.contains(.headReceived),
+              !slots[index].flags.contains(.released) else { return nil }
+        return slots[index].pseudo.scheme.bytes(in: slots[index].headBytes)
+    }
+
     /// Client: the latest response head of `stream` (a 1xx one right after `.informationalResponse`). Its status
     /// line is "HTTP/1.1 NNN Reason\r\n", so `HeadRewriter` can forward it to an HTTP/1.1 client.
     public func response(stream: Int32) -> ResponseView? {

@@ -32,6 +32,7 @@ import Testing
                 #expect(view.fieldString("keep-alive") == nil)
                 #expect(view.fieldString("host") == nil)  // carried in :authority
                 #expect(view.head.firstField(.xRequestId) != nil)
+                #expect(wire.server.scheme(stream: s).map { Array($0) } == Array("http".utf8))
                 for field in view.head.headers { serverSaw.append(field.line.string(in: view.message)) }
                 let response = try ParsedResponse("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 13\r\nConnection: keep-alive\r\nTransfer-Encoding: chunked\r\n\r\n")
                 try response.withMessage { try wire.server.submitResponse(stream: s, head: response.head, message: $0, endStream: false) }
