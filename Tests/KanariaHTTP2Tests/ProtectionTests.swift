@@ -368,6 +368,30 @@ import Testing
         #expect(wire.client.counters.oversizedHeaderLists == 1)
     }
 
+    /// "MadeYouReset" (CVE-2025-8671, not fixed in Debian's 1.52): streams opened and then made to fail by a
+    /// frame nghttp2 answers with its own RST_STREAM (here DATA beyond content-length), which the RST_STREAM token
+    /// bucket does not count, each after its request reached the caller. The premature-reset limit ends the
+    /// connection at the 100th. (WINDOW_UPDATE 0 on a stream, the other classic trigger, is already a connection
+    /// error in nghttp2 1.52.)
+    @Test func madeYouResetEndsTheConnection() {
+        let probe = ServerProbe()
+        probe.feed(Frames.clientStart)
+        var rounds = 0
+        for i in 0..<150 where probe.goAway == nil {
+            let stream = Int32(2 * i + 1)
+            var bytes = Frames.headersFrame(stream: stream, fields: Frames.requestFields(method: "POST", extra: [("content-length", "1")]), endStream: false)
+            bytes += Frames.dataFrame(stream: stream, [1, 2], endStream: false)
+            probe.feed(bytes)
+            for event in probe.events { if case .streamClosed(let s, _) = event { probe.session.release(stream: s) } }
+            rounds += 1
+        }
+        #expect(rounds == 100)
+        #expect(probe.requests.count == 100)
+        #expect(probe.goAway?.errorCode == HTTP2ErrorCode.enhanceYourCalm.rawValue)
+        #expect(probe.session.counters.prematureResets == 100)
+        #expect(probe.session.activeStreams == 0)
+    }
+
     /// Bytes that are not the HTTP/2 preface end the session with an error.
     @Test func badPrefaceIsAnError() {
         let probe = ServerProbe()
