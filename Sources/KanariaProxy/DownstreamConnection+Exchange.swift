@@ -14,10 +14,10 @@ extension DownstreamConnection {
         requestHasBody = head.framing != .none
         closeAfterResponse = !head.keepAlive || worker.draining
         let message = inbound.readable
-        beginMeasure(headBytes: head.headLength)
+        record.begin(worker: worker, headBytes: head.headLength)
         requestID.clear()
         if head.firstField(.xRequestId) == nil { worker.requestIDs.appendUUID(to: &requestID) }
-        if logEntry != nil { captureLogFields(message) }
+        if record.log != nil { record.captureRequest(head, message, protocolVersion: head.versionMinor == 0 ? .http10 : .http11, requestID: requestID.readable, clientEndpoint: clientEndpoint, localEndpoint: localEndpoint) }
         if snapshot.httpsRedirect[listener] {
             redirectToHTTPS(message)
             return
@@ -25,24 +25,24 @@ extension DownstreamConnection {
         let decision = snapshot.table.route(RequestView(message: message, head: head), listener: listener, state: &worker.routing)
         guard case .cluster(let route, let cluster) = decision else {
             finishHead()
-            measure.flags.insert(.NR)
-            measure.details = "route_not_found"
+            record.measure.flags.insert(.NR)
+            record.measure.details = "route_not_found"
             respondLocally(status: 404, body: "", close: requestHasBody)
             return
         }
         let endpoints = snapshot.table.clusters[cluster].endpoints
         guard let position = worker.routing.pickEndpointPosition(of: cluster, count: endpoints.count) else {
             finishHead()
-            measure.destination = snapshot.clusterDestinations[cluster]
-            measure.flags.insert(.UH)
-            measure.details = "no_healthy_upstream"
-            if logEntry != nil { captureRouteLogFields(route: snapshot.table.routes[route].name, cluster: snapshot.table.clusters[cluster].name, pool: nil) }
+            record.measure.destination = snapshot.clusterDestinations[cluster]
+            record.measure.flags.insert(.UH)
+            record.measure.details = "no_healthy_upstream"
+            if record.log != nil { record.captureRoute(route: snapshot.table.routes[route].name, cluster: snapshot.table.clusters[cluster].name, pool: nil) }
             respondLocally(status: 503, body: "no healthy upstream", close: requestHasBody)
             return
         }
         let endpoint = endpoints[position]
         self.endpoint = endpoint
-        measure.destination = snapshot.endpointDestinations[snapshot.clusterEndpointStart[cluster] + position]
+        record.measure.destination = snapshot.endpointDestinations[snapshot.clusterEndpointStart[cluster] + position]
         let pool = worker.pools[endpoint]
         upstreamHead.clear()
         pool.authority.withUnsafeBytes { defaultHost in
@@ -52,7 +52,7 @@ extension DownstreamConnection {
                                                   into: &upstreamHead)
             }
         }
-        if logEntry != nil { captureRouteLogFields(route: snapshot.table.routes[route].name, cluster: snapshot.table.clusters[cluster].name, pool: pool) }
+        if record.log != nil { record.captureRoute(route: snapshot.table.routes[route].name, cluster: snapshot.table.clusters[cluster].name, pool: pool) }
         requestBody = BodyTracker(framing: head.framing)
         finishHead()
         upstreamHeadSent = 0
@@ -79,7 +79,7 @@ extension DownstreamConnection {
         if head.path.isEmpty || message[Int(head.path.start)] != UInt8(ascii: "/") { location.append(byte: UInt8(ascii: "/")) }
         location.append(head.path.bytes(in: message))
         finishHead()
-        measure.details = "direct_response"
+        record.measure.details = "direct_response"
         respondLocally(status: 301, body: "", close: requestHasBody, location: location.readable)
     }
 
@@ -96,8 +96,8 @@ extension DownstreamConnection {
             return
         }
         if connection.state != .connecting {
-            worker.shard.upstreamConnectionReused(destination: measure.destination)
-            if logEntry != nil && !connection.localAddress.isEmpty { captureUpstreamLocalAddress(connection.localAddress) }
+            worker.shard.upstreamConnectionReused(destination: record.measure.destination)
+            if record.log != nil && !connection.localAddress.isEmpty { record.captureUpstreamLocalAddress(connection.localAddress) }
         }  // a new one is counted as opened once its connect succeeds
         connection.owner = self
         connection.state = connection.state == .connecting ? .connecting : .active
@@ -128,7 +128,7 @@ extension DownstreamConnection {
             _ = readFromClient()
         }
         guard readClosed else { return false }
-        measure.details = "downstream_remote_disconnect"
+        record.measure.details = "downstream_remote_disconnect"
         close()
         return true
     }
@@ -181,7 +181,7 @@ extension DownstreamConnection {
                     inbound.consume(fromBody)
                     requestBody.forwarded(fromBody)
                     bodyBytesForwarded = true
-                    measure.requestBytes &+= UInt64(fromBody)
+                    record.measure.requestBytes &+= UInt64(fromBody)
                 }
                 if n < headLeft + bodyReady { upstream.writable = false }
                 progressed = true
@@ -270,7 +270,7 @@ extension DownstreamConnection {
                         responseBody.forwarded(fromBody)
                     }
                     if n < pending + bodyReady { writable = false }
-                    measure.responseBytes &+= UInt64(n)
+                    record.measure.responseBytes &+= UInt64(n)
                     lastActivity = worker.now
                     progressed = true
                 case .failure(let error):
@@ -307,10 +307,10 @@ extension DownstreamConnection {
         adjustments.keepAliveForHTTP10 = requestVersionMinor == 0 && !adjustments.close
         if dechunk { closeAfterResponse = true }  // the de-chunked body can only be delimited by closing
         HeadRewriter.writeClientResponse(response, message: message, adjustments: adjustments, into: &outbound)
-        measure.responseCode = response.status
-        measure.details = "via_upstream"
-        measure.responseHeadBytes = UInt64(outbound.readableCount)
-        measure.upstreamAnsweredNanoseconds = monotonicNanoseconds()
+        record.measure.responseCode = response.status
+        record.measure.details = "via_upstream"
+        record.measure.responseHeadBytes = UInt64(outbound.readableCount)
+        record.measure.upstreamAnsweredNanoseconds = monotonicNanoseconds()
         upstream.inbound.consume(response.headLength)
         upstream.responseParser.reset()
         upstreamKeepAlive = response.keepAlive
@@ -350,7 +350,7 @@ extension DownstreamConnection {
             worker.closeUpstream(upstream)
         }
         if !requestSent { closeAfterResponse = true }
-        endMeasure()
+        record.end(worker: worker)
         if closeAfterResponse || worker.draining {
             startLingeringClose()
         } else {
@@ -365,7 +365,7 @@ extension DownstreamConnection {
         let wasPooled = (upstream?.exchangesCompleted ?? 0) > 0
         dropUpstream()
         if responseStarted {
-            measure.flags.insert(.UC)  // the response broke off after it had begun
+            record.measure.flags.insert(.UC)  // the response broke off after it had begun
             close()
             return
         }
@@ -377,9 +377,9 @@ extension DownstreamConnection {
             return
         }
         if !requestSent { closeAfterResponse = true }
-        measure.flags.insert(failure.responseFlag)
-        measure.details = failure.responseCodeDetails
-        if retried { measure.flags.insert(.URX) }
+        record.measure.flags.insert(failure.responseFlag)
+        record.measure.details = failure.responseCodeDetails
+        if retried { record.measure.flags.insert(.URX) }
         respondLocally(status: failure.status, body: failure.body, close: closeAfterResponse)
     }
 

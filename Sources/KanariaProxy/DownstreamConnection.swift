@@ -106,10 +106,8 @@ final class DownstreamConnection {
     var upstreamKeepAlive = true
     var closeAfterResponse = false
     var retried = false
-    /// Metrics of the request in progress.
-    var measure = ExchangeMeasure()
-    /// The access-log line being gathered; nil when access logging is off.
-    var logEntry: AccessLogEntry?
+    /// Metrics and access-log line of the request in progress.
+    var record = ExchangeRecord(logging: false)
 
     init(worker: Worker) {
         self.worker = worker
@@ -143,8 +141,8 @@ final class DownstreamConnection {
         lastActivity = now
         upstream = nil
         closeAfterResponse = false
-        measure = ExchangeMeasure()
-        if worker.accessLog != nil && logEntry == nil { logEntry = AccessLogEntry() }
+        record.measure = ExchangeMeasure()
+        if worker.accessLog != nil && record.log == nil { record.log = AccessLogEntry() }
         worker.shard.downstreamConnectionAccepted()
     }
 
@@ -187,9 +185,9 @@ final class DownstreamConnection {
                 }
             } catch {
                 parser.reset()
-                beginMeasure(headBytes: inbound.readableCount)
-                measure.flags.insert(.DPE)
-                measure.details = "http1.codec_error"
+                record.begin(worker: worker, headBytes: inbound.readableCount)
+                record.measure.flags.insert(.DPE)
+                record.measure.details = "http1.codec_error"
                 respondLocally(status: error.status, body: error.reason, close: true)
                 return true
             }
@@ -227,9 +225,9 @@ final class DownstreamConnection {
         outbound.clear()
         HeadRewriter.writeLocalResponse(status: status, body: body, close: mustClose,
                                         headRequest: requestMethod == .head, location: location, into: &outbound)
-        measure.responseCode = status
-        measure.responseBytes = UInt64(outbound.readableCount)
-        measure.responseHeadBytes = UInt64(outbound.readableCount - (requestMethod == .head ? 0 : body.utf8.count))
+        record.measure.responseCode = status
+        record.measure.responseBytes = UInt64(outbound.readableCount)
+        record.measure.responseHeadBytes = UInt64(outbound.readableCount - (requestMethod == .head ? 0 : body.utf8.count))
         closeAfterResponse = mustClose
         phase = .writingLocalResponse
     }
@@ -237,7 +235,7 @@ final class DownstreamConnection {
     private func stepWritingLocalResponse() -> Bool {
         guard flushOutbound() else { return false }
         guard outbound.isEmpty else { return false }
-        endMeasure()
+        record.end(worker: worker)
         if closeAfterResponse {
             startLingeringClose()
         } else {
@@ -290,9 +288,9 @@ final class DownstreamConnection {
     /// Closes the client connection and any upstream attached to it.
     func close() {
         guard phase != .closed else { return }
-        if measure.open {
-            measure.flags.insert(.DC)  // the client went away before the exchange ended
-            endMeasure()
+        if record.measure.open {
+            record.measure.flags.insert(.DC)  // the client went away before the exchange ended
+            record.end(worker: worker)
         }
         dropUpstream()
         transport.release()

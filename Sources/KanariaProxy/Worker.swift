@@ -238,10 +238,10 @@ final class Worker {
             }
             connection.state = .active
             if let owner = connection.owner {
-                shard.upstreamConnectionOpened(destination: owner.measure.destination)
-                if owner.logEntry != nil, let local = try? Socket.localAddress(of: connection.fd) {
+                shard.upstreamConnectionOpened(destination: owner.record.measure.destination)
+                if owner.record.log != nil, let local = try? Socket.localAddress(of: connection.fd) {
                     connection.localAddress = Array(local.description.utf8)
-                    owner.captureUpstreamLocalAddress(connection.localAddress)
+                    owner.record.captureUpstreamLocalAddress(connection.localAddress)
                 }
                 owner.drive()
             }
@@ -302,8 +302,8 @@ final class Worker {
             if connection.inbound.isEmpty {
                 if idle > options.idleTimeoutMilliseconds { connection.close() }
             } else if idle > options.headerTimeoutMilliseconds {
-                connection.beginMeasure(headBytes: connection.inbound.readableCount)
-                connection.measure.details = "request_header_timeout"
+                connection.record.begin(worker: self, headBytes: connection.inbound.readableCount)
+                connection.record.measure.details = "request_header_timeout"
                 connection.respondLocally(status: 408, body: "request header timeout", close: true)
                 connection.drive()
             }
