@@ -95,3 +95,34 @@ public enum Syscall {
         _ = Glibc.close(fd)  // Linux releases the descriptor even when close reports EINTR: never retry.
     }
 }
+
+/// Writes many buffers in one `sendmsg` (an HTTP/2 connection's frames and the body bytes they carry), through
+/// a preallocated iovec array: one per event-loop thread.
+public final class VectorWriter {
+    public let capacity: Int
+    private let vectors: UnsafeMutablePointer<iovec>
+
+    public init(capacity: Int = 64) {
+        self.capacity = capacity
+        vectors = .allocate(capacity: capacity)
+    }
+
+    deinit { vectors.deallocate() }
+
+    /// Writes `buffers` (at most `capacity` of them; the rest are left for the next call) in order.
+    public func write(_ fd: Int32, _ buffers: [UnsafeRawBufferPointer]) -> Result<Int, Errno> {
+        let count = min(buffers.count, capacity)
+        for i in 0..<count {
+            vectors[i] = iovec(iov_base: UnsafeMutableRawPointer(mutating: buffers[i].baseAddress), iov_len: buffers[i].count)
+        }
+        var message = msghdr()
+        message.msg_iov = vectors
+        message.msg_iovlen = count
+        while true {
+            let n = Glibc.sendmsg(fd, &message, Int32(MSG_NOSIGNAL))
+            if n >= 0 { return .success(n) }
+            let error = Errno.current
+            if error.code != EINTR { return .failure(error) }
+        }
+    }
+}

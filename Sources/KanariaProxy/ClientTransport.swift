@@ -118,6 +118,22 @@ struct ClientTransport {
         return taken > 0 ? .success(taken) : .failure(.wouldBlock)
     }
 
+    /// Writes `buffers` in order (an HTTP/2 session's output); the same contract as `write`.
+    mutating func write(_ fd: Int32, _ buffers: [UnsafeRawBufferPointer], vectors: VectorWriter) -> Result<Int, Errno> {
+        guard let tls else { return vectors.write(fd, buffers) }
+        var taken = 0
+        for buffer in buffers {
+            switch writeTLS(tls, fd, buffer, UnsafeRawBufferPointer(start: nil, count: 0)) {
+            case .success(let n):
+                taken += n
+                if n < buffer.count { return .success(taken) }
+            case .failure(let error):
+                return taken > 0 ? .success(taken) : .failure(error)
+            }
+        }
+        return .success(taken)
+    }
+
     /// Sends pending TLS output. `.success(true)` when none is left.
     @discardableResult
     mutating func flush(_ fd: Int32) -> Result<Bool, Errno> {

@@ -1,4 +1,5 @@
 import KanariaHTTP
+import KanariaHTTP2
 import KanariaPosix
 import KanariaRouting
 
@@ -9,6 +10,8 @@ extension DownstreamConnection {
     /// upstream connection. Answers 404 (no route) or 503 (no endpoint) itself.
     func beginExchange() {
         let snapshot = worker.snapshot
+        exchangesServed += 1
+        if exchangesServed == 1, head.isUpgrade, upgradeToH2C() { return }
         requestMethod = head.method
         requestVersionMinor = head.versionMinor
         requestHasBody = head.framing != .none
@@ -83,6 +86,47 @@ extension DownstreamConnection {
         respondLocally(status: 301, body: "", close: requestHasBody, location: location.readable)
     }
 
+    /// The upstream connection being opened for this exchange is established.
+    func upstreamConnected(_ connection: UpstreamConnection) {
+        worker.noteUpstreamConnected(connection, record: &record)
+        drive()
+    }
+
+    /// The upstream connection being opened for this exchange failed.
+    func upstreamConnectFailed() {
+        failExchange(.connectFailure)
+        drive()
+    }
+
+    /// `Upgrade: h2c` on the first request of a cleartext connection: answer 101 and continue in HTTP/2, the request
+    /// becoming stream 1. Returns false when the request does not qualify (it is then served as HTTP/1.1).
+    private func upgradeToH2C() -> Bool {
+        guard transport.tls == nil else { return false }
+        let message = inbound.readable
+        guard let settings = HTTP2Session.h2cUpgradeSettings(of: head, message: message) else { return false }
+        let session: HTTP2Session
+        do {
+            session = try HTTP2Session.upgraded(from: head, message: message, settings: settings,
+                                                configuration: worker.http2Configuration)
+        } catch {
+            return false
+        }
+        finishHead()
+        let switching: StaticString = "HTTP/1.1 101 Switching Protocols\r\nconnection: Upgrade\r\nupgrade: h2c\r\n\r\n"
+        let answer = UnsafeRawBufferPointer(start: switching.utf8Start, count: switching.utf8CodeUnitCount)
+        guard case .success(let n) = transport.write(fd, answer, UnsafeRawBufferPointer(start: nil, count: 0)), n == answer.count else {
+            close()
+            return true
+        }
+        guard let connection = worker.upgradeToHTTP2(self, session: session) else {
+            close()
+            return true
+        }
+        connection.processEvents()
+        connection.drive()
+        return true
+    }
+
     /// Drops the parsed head from `inbound`; its spans are stale afterwards.
     private func finishHead() {
         inbound.consume(head.headLength)
@@ -99,7 +143,7 @@ extension DownstreamConnection {
             worker.shard.upstreamConnectionReused(destination: record.measure.destination)
             if record.log != nil && !connection.localAddress.isEmpty { record.captureUpstreamLocalAddress(connection.localAddress) }
         }  // a new one is counted as opened once its connect succeeds
-        connection.owner = self
+        connection.owner = .client(Unmanaged.passUnretained(self))
         connection.state = connection.state == .connecting ? .connecting : .active
         upstream = connection
     }
@@ -340,7 +384,7 @@ extension DownstreamConnection {
     /// request, then read the next request (or close).
     private func finishExchange(_ upstream: UpstreamConnection) {
         self.upstream = nil
-        upstream.owner = nil
+        upstream.owner = .none
         upstream.exchangesCompleted += 1
         let reusable = upstreamKeepAlive && requestSent && !upstream.readClosed && upstream.inbound.isEmpty
             && !responseBody.endsAtClose
@@ -397,7 +441,7 @@ extension DownstreamConnection {
     func dropUpstream() {
         guard let upstream else { return }
         self.upstream = nil
-        upstream.owner = nil
+        upstream.owner = .none
         worker.closeUpstream(upstream)
     }
 }

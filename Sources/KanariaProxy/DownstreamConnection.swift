@@ -1,4 +1,5 @@
 import KanariaHTTP
+import KanariaHTTP2
 import KanariaPosix
 import KanariaRouting
 import KanariaTelemetry
@@ -85,6 +86,8 @@ final class DownstreamConnection {
     var parser = RequestHeadParser()
     var head = RequestHead()
     var phase = Phase.closed
+    /// Requests answered on this connection: HTTP/2 can only be chosen before the first.
+    var exchangesServed = 0
     /// Position in the worker's list of open connections.
     var openIndex = -1
     var lastActivity: Int64 = 0
@@ -137,6 +140,7 @@ final class DownstreamConnection {
         writable = true
         readClosed = false
         parser.reset()
+        exchangesServed = 0
         phase = .readingHead
         lastActivity = now
         upstream = nil
@@ -175,6 +179,13 @@ final class DownstreamConnection {
     // MARK: Reading a request head
 
     private func stepReadingHead() -> Bool {
+        if exchangesServed == 0 && (transport.tls?.negotiatedProtocol == .http2 || !inbound.isEmpty) {
+            switch switchToHTTP2IfAsked() {
+            case .switched: return false
+            case .undecided: if !readClosed && canRead { return readFromClient() } else if readClosed { close() }; return false
+            case .http1: break
+            }
+        }
         if !inbound.isEmpty {
             let blank = RequestHeadParser.leadingEmptyLines(inbound.readable)
             if blank > 0 { inbound.consume(blank) }
@@ -214,6 +225,35 @@ final class DownstreamConnection {
         let outcome = transport.read(fd, into: &inbound, socketReadable: readable)
         if case .data = outcome { lastActivity = worker.now }
         return outcome.record(readable: &readable, closed: &readClosed)
+    }
+
+    // MARK: HTTP/2
+
+    enum ProtocolChoice { case http1, undecided, switched }
+
+    /// Before the first request: ALPN h2 or the HTTP/2 preface hand the connection to an HTTP/2 handler.
+    private func switchToHTTP2IfAsked() -> ProtocolChoice {
+        if transport.tls?.negotiatedProtocol != .http2 {
+            switch HTTP2Preface.match(inbound.readable) {
+            case .mismatch: return .http1
+            case .incomplete: return .undecided
+            case .complete: break
+            }
+        }
+        guard let connection = worker.upgradeToHTTP2(self, session: worker.makeHTTP2Session()) else {
+            close()
+            return .switched
+        }
+        connection.drive()
+        return .switched
+    }
+
+    /// The connection now belongs to an HTTP/2 handler: forget it here without closing the socket.
+    func handedOver() {
+        fd = -1
+        phase = .closed
+        transport = ClientTransport()  // the HTTP/2 handler owns the TLS state now
+        worker.retire(self)
     }
 
     // MARK: Answers of the proxy's own

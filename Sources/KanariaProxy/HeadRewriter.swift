@@ -12,7 +12,8 @@ enum HeadRewriter {
     /// does, so that every access-log line has one).
     static func writeUpstreamRequest(
         _ head: RequestHead, message: UnsafeRawBufferPointer, clientAddress: UnsafeRawBufferPointer,
-        generatedRequestID: UnsafeRawBufferPointer, defaultHost: UnsafeRawBufferPointer, into out: inout ByteBuffer
+        generatedRequestID: UnsafeRawBufferPointer, defaultHost: UnsafeRawBufferPointer, chunkedBody: Bool = false,
+        into out: inout ByteBuffer
     ) {
         out.append(head.methodSpan.bytes(in: message))
         out.append(byte: 0x20)
@@ -62,6 +63,8 @@ enum HeadRewriter {
             out.append(generatedRequestID)
             out.append("\r\n")
         }
+        // An HTTP/2 request body of unknown length reaches an HTTP/1.1 upstream chunked.
+        if chunkedBody { out.append("transfer-encoding: chunked\r\n") }
         out.append("\r\n")
     }
 

@@ -20,7 +20,7 @@ final class UpstreamConnection {
     /// The upstream closed its side (a read returned 0) or the connection failed.
     var readClosed = false
     /// The exchange this connection is serving.
-    unowned(unsafe) var owner: DownstreamConnection?
+    var owner = UpstreamOwner.none
     unowned(unsafe) var pool: EndpointPool!
     /// Requests completed on this connection: more than 0 means it came from the pool and may be stale.
     var exchangesCompleted = 0
@@ -46,22 +46,31 @@ final class UpstreamConnection {
         readable = false
         writable = false
         readClosed = false
-        owner = nil
+        owner = .none
         exchangesCompleted = 0
         localAddress.removeAll(keepingCapacity: true)
         since = now
         responseParser.reset()
     }
 
-    /// Reads into `inbound`, growing it only up to `limit` bytes of unread data.
+    /// Reads into `inbound`, growing it only up to `limit` bytes of unread data. With `mayMove` false the unread
+    /// bytes stay where they are (an HTTP/2 stream has lent them to its session): only the free tail is read into.
     /// - Returns: false when nothing could be read now (no data, or no room).
-    func readSome(limit: Int) -> Bool {
+    func readSome(limit: Int, mayMove: Bool = true) -> Bool {
         if inbound.writableCount == 0 {
-            if inbound.readableCount >= limit { return false }
+            if !mayMove || inbound.readableCount >= limit { return false }
             inbound.reserve(4096)
         }
         return inbound.read(from: fd).record(readable: &readable, closed: &readClosed)
     }
+}
+
+/// Who an upstream connection is serving: an HTTP/1.1 client connection, an HTTP/2 stream, or nobody (idle or
+/// connecting for nobody). Unretained: the owner holds the connection, not the other way round.
+enum UpstreamOwner {
+    case none
+    case client(Unmanaged<DownstreamConnection>)
+    case stream(Unmanaged<StreamExchange>)
 }
 
 /// One worker's keep-alive connections to one endpoint, most recently used first out.

@@ -1,4 +1,5 @@
 import KanariaHTTP
+import KanariaHTTP2
 import KanariaPosix
 import KanariaRouting
 import KanariaTelemetry
@@ -11,6 +12,7 @@ final class Worker {
     enum Token {
         static let downstreamTag: UInt64 = 1
         static let upstreamTag: UInt64 = 2
+        static let http2Tag: UInt64 = 3
         static let tagMask: UInt64 = 3
         static let wake: UInt64 = 0 << 2
         static let timer: UInt64 = 1 << 2
@@ -37,6 +39,14 @@ final class Worker {
 
     /// Open client connections (for timeouts and draining).
     private var open: [DownstreamConnection] = []
+    private var openHTTP2: [HTTP2DownstreamConnection] = []
+    private var retiredHTTP2: [HTTP2DownstreamConnection] = []
+    private var spareExchanges: [StreamExchange] = []
+    private var retiredExchanges: [StreamExchange] = []
+    /// The iovec array for HTTP/2 connections' vectored writes.
+    let vectors = VectorWriter(capacity: 64)
+    /// How the worker's HTTP/2 server sessions are set up (the protections of issue 3).
+    let http2Configuration = HTTP2Configuration()
     /// Connections closed during this turn: kept alive until its events are all handled, then recycled.
     private var retiredDownstreams: [DownstreamConnection] = []
     private var retiredUpstreams: [UpstreamConnection] = []
@@ -93,15 +103,19 @@ final class Worker {
                 case Token.upstreamTag:
                     let connection = Unmanaged<UpstreamConnection>.fromOpaque(UnsafeRawPointer(bitPattern: UInt(token & ~Token.tagMask))!)
                     connection._withUnsafeGuaranteedRef { if $0.fd >= 0 { handleUpstream($0, events) } }
+                case Token.http2Tag:
+                    let connection = Unmanaged<HTTP2DownstreamConnection>.fromOpaque(UnsafeRawPointer(bitPattern: UInt(token & ~Token.tagMask))!)
+                    connection._withUnsafeGuaranteedRef { if !$0.closed { $0.handle(events) } }
                 default:
                     handleControl(token, events)
                 }
             }
             recycleRetired()
             if !accessLogBuffer.isEmpty { flushAccessLog() }
-            if draining && (open.isEmpty || now >= drainDeadline) { break }
+            if draining && (open.isEmpty && openHTTP2.isEmpty || now >= drainDeadline) { break }
         }
         for connection in open { connection.close() }
+        for connection in openHTTP2 { connection.close() }
         recycleRetired()
         if !accessLogBuffer.isEmpty { flushAccessLog() }
         for pool in pools { for connection in pool.idle { Syscall.close(connection.fd) } }
@@ -183,7 +197,60 @@ final class Worker {
         }
     }
 
+    // MARK: HTTP/2 clients
+
+    /// Hands a client connection over from its HTTP/1.1 handler to an HTTP/2 one (prior knowledge, ALPN h2, or an
+    /// h2c upgrade): same socket, new epoll token.
+    func upgradeToHTTP2(_ client: DownstreamConnection, session: HTTP2Session) -> HTTP2DownstreamConnection? {
+        let connection = HTTP2DownstreamConnection(from: client, session: session)
+        let token = UInt64(UInt(bitPattern: Unmanaged.passUnretained(connection).toOpaque())) | Token.http2Tag
+        do {
+            try epoll.modify(connection.fd, events: [.readable, .writable, .peerHangUp, .edgeTriggered], token: token)
+        } catch {
+            return nil
+        }
+        connection.openIndex = openHTTP2.count
+        openHTTP2.append(connection)
+        client.handedOver()
+        return connection
+    }
+
+    /// A new server session with this worker's protections.
+    func makeHTTP2Session() -> HTTP2Session {
+        HTTP2Session(role: .server, configuration: http2Configuration)
+    }
+
+    func retire(_ connection: HTTP2DownstreamConnection) {
+        retiredHTTP2.append(connection)
+        let index = connection.openIndex
+        if index >= 0 {
+            let last = openHTTP2.removeLast()
+            if last !== connection {
+                openHTTP2[index] = last
+                last.openIndex = index
+            }
+            connection.openIndex = -1
+        }
+    }
+
+    func makeStreamExchange() -> StreamExchange {
+        spareExchanges.popLast() ?? StreamExchange()
+    }
+
+    /// A finished exchange: reused only after this loop turn, since code that ended it may still be unwinding.
+    func recycle(_ exchange: StreamExchange) {
+        retiredExchanges.append(exchange)
+    }
+
     private func recycleRetired() {
+        if !retiredHTTP2.isEmpty { retiredHTTP2.removeAll(keepingCapacity: true) }
+        if !retiredExchanges.isEmpty {
+            for exchange in retiredExchanges {
+                exchange.connection = nil
+                if spareExchanges.count < Self.maxSpare { spareExchanges.append(exchange) }
+            }
+            retiredExchanges.removeAll(keepingCapacity: true)
+        }
         if !retiredDownstreams.isEmpty {
             for connection in retiredDownstreams where spareDownstreams.count < Self.maxSpare {
                 spareDownstreams.append(connection)
@@ -232,27 +299,40 @@ final class Worker {
             guard Socket.pendingError(of: connection.fd) == 0 else {
                 let owner = connection.owner
                 closeUpstream(connection)
-                owner?.failExchange(.connectFailure)
-                owner?.drive()
+                switch owner {
+                case .client(let client): client._withUnsafeGuaranteedRef { $0.upstreamConnectFailed() }
+                case .stream(let stream): stream._withUnsafeGuaranteedRef { $0.upstreamFailed(.connectFailure) }
+                case .none: break
+                }
                 return
             }
             connection.state = .active
-            if let owner = connection.owner {
-                shard.upstreamConnectionOpened(destination: owner.record.measure.destination)
-                if owner.record.log != nil, let local = try? Socket.localAddress(of: connection.fd) {
-                    connection.localAddress = Array(local.description.utf8)
-                    owner.record.captureUpstreamLocalAddress(connection.localAddress)
-                }
-                owner.drive()
+            switch connection.owner {
+            case .client(let client): client._withUnsafeGuaranteedRef { $0.upstreamConnected(connection) }
+            case .stream(let stream): stream._withUnsafeGuaranteedRef { $0.upstreamConnected(connection) }
+            case .none: break
             }
         case .active:
-            connection.owner?.drive()
+            switch connection.owner {
+            case .client(let client): client._withUnsafeGuaranteedRef { $0.drive() }
+            case .stream(let stream): stream._withUnsafeGuaranteedRef { $0.upstreamReady() }
+            case .none: break
+            }
         case .idle:
             // An idle connection has nothing to say: the upstream closed it (or broke protocol). Drop it.
             closeUpstream(connection)  // first: the pool may hold the last reference
             connection.pool.remove(connection)
         case .closed:
             break
+        }
+    }
+
+    /// A new upstream connection is established: count it and note its local address for the access log.
+    func noteUpstreamConnected(_ connection: UpstreamConnection, record: inout ExchangeRecord) {
+        shard.upstreamConnectionOpened(destination: record.measure.destination)
+        if record.log != nil, let local = try? Socket.localAddress(of: connection.fd) {
+            connection.localAddress = Array(local.description.utf8)
+            record.captureUpstreamLocalAddress(connection.localAddress)
         }
     }
 
@@ -273,13 +353,34 @@ final class Worker {
         Syscall.close(connection.fd)
         connection.fd = -1
         connection.state = .closed
-        connection.owner = nil
+        connection.owner = .none
         retiredUpstreams.append(connection)
     }
 
     // MARK: Timeouts and draining
 
+    private func checkHTTP2Timeouts() {
+        var i = 0
+        while i < openHTTP2.count {
+            let connection = openHTTP2[i]
+            let before = openHTTP2.count
+            if connection.streams.isEmpty && now - connection.lastActivity > options.idleTimeoutMilliseconds {
+                connection.beginGoingAway()
+                connection.close()
+            } else {
+                for exchange in connection.streams.values {
+                    if let upstream = exchange.upstream, upstream.state == .connecting,
+                       now - upstream.since > options.connectTimeoutMilliseconds {
+                        exchange.upstreamFailed(.connectFailure)
+                    }
+                }
+            }
+            if openHTTP2.count == before { i += 1 }
+        }
+    }
+
     private func checkTimeouts() {
+        checkHTTP2Timeouts()
         var i = 0
         while i < open.count {
             let connection = open[i]
@@ -325,6 +426,7 @@ final class Worker {
         drainDeadline = now + options.drainTimeoutMilliseconds
         for entry in listeners { Syscall.close(entry.fd) }
         listeners.removeAll()
+        for connection in openHTTP2 { connection.beginGoingAway() }
         for pool in pools {
             for connection in pool.idle { closeUpstream(connection) }
             pool.idle.removeAll()

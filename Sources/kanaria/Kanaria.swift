@@ -96,7 +96,7 @@ func tlsContext(for port: Int, in table: RouteTable) throws -> TLSServerContext?
             servers: tls.servers.map {
                 TLSServerCredentials(hosts: $0.hosts, certificateChainFile: $0.serverCertificate, privateKeyFile: $0.privateKey)
             },
-            applicationProtocols: [.http1_1])
+            applicationProtocols: [.http2, .http1_1])
     } catch {
         complain("kanaria: gateway port \(port): \(error)")
         throw ExitCode(1)

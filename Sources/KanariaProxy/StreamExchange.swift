@@ -1,0 +1,460 @@
+import KanariaHTTP
+import KanariaHTTP2
+import KanariaPosix
+import KanariaRouting
+import KanariaTelemetry
+
+/// One HTTP/2 stream of a client connection, proxied on its own: routed, drawn to a destination and relayed to an
+/// HTTP/1.1 upstream connection of the pool, independently of the connection's other streams. This is what makes
+/// the split per request on a long-lived HTTP/2 connection.
+///
+/// Request bodies are copied (framed as chunks when their length is unknown) into `upstreamOut`, at most 64 KiB at a
+/// time, and only what was copied is acknowledged to the client's flow-control window. Response bodies are lent
+/// to the session straight from the upstream connection's read buffer (nghttp2's NO_COPY), and consumed from it
+/// when the session says they were written.
+final class StreamExchange {
+    enum ResponsePhase {
+        case awaitingHead
+        case body
+        /// Everything the response has was handed to the session (or it was answered locally).
+        case done
+    }
+
+    unowned(unsafe) var connection: HTTP2DownstreamConnection!
+    var stream: Int32 = 0
+    var endpoint = 0
+    var upstream: UpstreamConnection?
+    /// The request head and body bytes not yet written upstream.
+    var upstreamOut: ByteBuffer
+    var requestChunked = false
+    var requestHasBody = false
+    /// The client ended its side of the stream.
+    var requestEndReceived = false
+    /// The end of the request (the terminating chunk, when chunked) is in `upstreamOut`.
+    var requestEndQueued = false
+    var requestMethod = HTTPMethod.get
+    var bodyBytesForwarded = false
+    var retried = false
+    var responsePhase = ResponsePhase.awaitingHead
+    var responseBody = BodyTracker(framing: .none)
+    /// Response body bytes lent to the session and not yet written (at the front of the upstream's buffer).
+    var lent = 0
+    var upstreamKeepAlive = true
+    /// This exchange reset its stream (the upstream failed mid-response): not the client's doing.
+    var resetHere = false
+    var record = ExchangeRecord(logging: false)
+    var requestID: ByteBuffer
+    static let maxPendingRequestBytes = 64 * 1024
+
+    init() {
+        upstreamOut = ByteBuffer(capacity: 2048)
+        requestID = ByteBuffer(capacity: 64)
+    }
+
+    deinit {
+        upstreamOut.deallocate()
+        requestID.deallocate()
+    }
+
+    var worker: Worker { connection.worker }
+    var session: HTTP2Session { connection.session }
+
+    /// Makes a recycled object ready for a new stream.
+    func reset(connection: HTTP2DownstreamConnection, stream: Int32) {
+        self.connection = connection
+        self.stream = stream
+        upstream = nil
+        upstreamOut.clear()
+        requestChunked = false
+        requestHasBody = false
+        requestEndReceived = false
+        requestEndQueued = false
+        bodyBytesForwarded = false
+        retried = false
+        responsePhase = .awaitingHead
+        lent = 0
+        upstreamKeepAlive = true
+        resetHere = false
+        upstreamHeadCopy.removeAll(keepingCapacity: true)
+        if connection.worker.accessLog != nil && record.log == nil { record.log = AccessLogEntry() }
+        record.measure = ExchangeMeasure()
+    }
+
+    // MARK: Starting
+
+    /// Routes the request of the stream, as an HTTP/1.1 request is routed, and starts relaying it.
+    func begin(_ request: RequestView) {
+        let head = request.head
+        let message = request.message
+        let snapshot = worker.snapshot
+        requestMethod = head.method
+        requestChunked = head.framing == .chunked
+        requestHasBody = head.framing != .none
+        record.begin(worker: worker, headBytes: head.headLength)
+        if isGRPC(head, message) { record.measure.requestProtocol = .grpc }
+        requestID.clear()
+        if head.firstField(.xRequestId) == nil { worker.requestIDs.appendUUID(to: &requestID) }
+        if record.log != nil {
+            record.captureRequest(head, message, protocolVersion: .http2, requestID: requestID.readable,
+                                  clientEndpoint: connection.clientEndpoint, localEndpoint: connection.localEndpoint)
+        }
+        if snapshot.httpsRedirect[connection.listener] {
+            record.measure.details = "direct_response"
+            respondLocally(status: 301, body: "", location: httpsLocation(head, message))
+            return
+        }
+        let decision = snapshot.table.route(request, listener: connection.listener, state: &worker.routing)
+        guard case .cluster(let route, let cluster) = decision else {
+            record.measure.flags.insert(.NR)
+            record.measure.details = "route_not_found"
+            respondLocally(status: 404, body: "")
+            return
+        }
+        let endpoints = snapshot.table.clusters[cluster].endpoints
+        guard let position = worker.routing.pickEndpointPosition(of: cluster, count: endpoints.count) else {
+            record.measure.destination = snapshot.clusterDestinations[cluster]
+            record.measure.flags.insert(.UH)
+            record.measure.details = "no_healthy_upstream"
+            if record.log != nil {
+                record.captureRoute(route: snapshot.table.routes[route].name, cluster: snapshot.table.clusters[cluster].name, pool: nil)
+            }
+            respondLocally(status: 503, body: "no healthy upstream")
+            return
+        }
+        endpoint = endpoints[position]
+        record.measure.destination = snapshot.endpointDestinations[snapshot.clusterEndpointStart[cluster] + position]
+        let pool = worker.pools[endpoint]
+        if record.log != nil {
+            record.captureRoute(route: snapshot.table.routes[route].name, cluster: snapshot.table.clusters[cluster].name, pool: pool)
+        }
+        pool.authority.withUnsafeBytes { defaultHost in
+            connection.clientAddress.withUnsafeBytes { client in
+                HeadRewriter.writeUpstreamRequest(head, message: message, clientAddress: client,
+                                                  generatedRequestID: requestID.readable, defaultHost: defaultHost,
+                                                  chunkedBody: requestChunked, into: &upstreamOut)
+            }
+        }
+        if !requestHasBody { requestEndQueued = true }
+        attachUpstream(fresh: false)
+    }
+
+    private func isGRPC(_ head: RequestHead, _ message: UnsafeRawBufferPointer) -> Bool {
+        for field in head.headers where field.name.count == 12 {
+            if ASCIIBytes.equalsIgnoringCase(field.name.bytes(in: message), "content-type") {
+                let value = field.value.bytes(in: message)
+                return value.count >= 16 && ASCIIBytes.equalsIgnoringCase(UnsafeRawBufferPointer(rebasing: value[0..<16]), "application/grpc")
+            }
+        }
+        return false
+    }
+
+    private func httpsLocation(_ head: RequestHead, _ message: UnsafeRawBufferPointer) -> [UInt8] {
+        let authority = head.authority.bytes(in: message)
+        var hostEnd = authority.count
+        if let colon = authority.lastIndex(of: UInt8(ascii: ":")), !authority[colon...].contains(UInt8(ascii: "]")) {
+            hostEnd = colon
+        }
+        return Array("https://".utf8) + Array(authority[..<hostEnd]) + Array(head.path.bytes(in: message))
+    }
+
+    /// Answers the stream with a response of the proxy's own.
+    func respondLocally(status: Int, body: String, location: [UInt8]? = nil) {
+        record.measure.responseCode = status
+        record.measure.responseBytes = UInt64(body.utf8.count)
+        responsePhase = .done
+        do throws(HTTP2Error) {
+            if let location {
+                let block = HTTP2HeaderBlock(capacity: 256)
+                block.append(name: ":status", decimal: status)
+                location.withUnsafeBytes { block.append(name: "location", value: $0) }
+                block.append(name: "server", value: "kanaria")
+                try session.submitResponse(stream: stream, headers: block, endStream: true)
+            } else {
+                try session.submitLocalResponse(stream: stream, status: status, body: body)
+            }
+        } catch {
+            resetStream()
+        }
+        connection.requestFlush()
+    }
+
+    private func attachUpstream(fresh: Bool) {
+        guard let connection = worker.acquireUpstream(endpoint: endpoint, fresh: fresh) else {
+            upstreamFailed(.connectFailure)
+            return
+        }
+        connection.owner = .stream(Unmanaged.passUnretained(self))
+        if connection.state != .connecting {
+            connection.state = .active
+            worker.shard.upstreamConnectionReused(destination: record.measure.destination)
+            record.captureUpstreamLocalAddress(connection.localAddress)
+        }
+        upstream = connection
+        if connection.state == .active { upstreamReady() }
+    }
+
+    // MARK: Events from the session
+
+    /// Body bytes of the request arrived.
+    func requestDataArrived() {
+        bodyBytesForwarded = true
+        pumpRequest()
+    }
+
+    /// The client ended the request.
+    func requestEnded() {
+        requestEndReceived = true
+        pumpRequest()
+    }
+
+    /// `count` response body bytes the session held were written to the client.
+    func responseBytesWritten(_ count: Int) {
+        guard let upstream else { return }
+        lent -= count
+        upstream.inbound.consume(count)
+        responseBody.forwarded(count)
+        record.measure.responseBytes &+= UInt64(count)
+        pumpResponse(upstream)
+    }
+
+    /// The stream closed: normally once the whole response was written, or because it was reset (by the client,
+    /// by the session's protections, or by this exchange). Returns the upstream connection to its pool when it can
+    /// carry another request, and records the request.
+    func streamClosed(_ error: HTTP2ErrorCode) {
+        if error == .noError && responsePhase == .done {
+            if let upstream {
+                self.upstream = nil
+                upstream.owner = .none
+                upstream.exchangesCompleted += 1
+                let reusable = upstreamKeepAlive && requestEndQueued && upstreamOut.isEmpty && !upstream.readClosed
+                    && upstream.inbound.isEmpty && !responseBody.endsAtClose
+                if reusable { worker.releaseUpstream(upstream) } else { worker.closeUpstream(upstream) }
+            }
+        } else {
+            if !resetHere {
+                // The client reset the stream (or the session did, for it) before the exchange ended.
+                record.measure.flags.insert(.DC)
+                record.measure.details = "downstream_remote_disconnect"
+            }
+            dropUpstream()
+        }
+        record.end(worker: worker)
+    }
+
+    /// The connection is going away: abandon the exchange (the session is being torn down with it).
+    func abandon() {
+        if record.measure.open && responsePhase != .done { record.measure.flags.insert(.DC) }
+        dropUpstream()
+        record.end(worker: worker)
+    }
+
+    private func resetStream() {
+        resetHere = true
+        session.reset(stream: stream, error: .internalError)
+    }
+
+    private func dropUpstream() {
+        guard let upstream else { return }
+        self.upstream = nil
+        upstream.owner = .none
+        worker.closeUpstream(upstream)
+    }
+
+    // MARK: Events from the upstream connection
+
+    func upstreamConnected(_ connection: UpstreamConnection) {
+        worker.noteUpstreamConnected(connection, record: &record)
+        upstreamReady()
+    }
+
+    /// The upstream connection is readable or writable: relay what can be relayed.
+    func upstreamReady() {
+        guard let upstream, upstream.state == .active, let connection else { return }
+        pumpRequest()
+        if self.upstream === upstream { pumpResponse(upstream) }
+        connection.requestFlush()
+    }
+
+    /// The upstream failed before its response could be relayed: retry a stale pooled connection once, or answer
+    /// as Envoy does; after the response began, reset the stream.
+    func upstreamFailed(_ failure: DownstreamConnection.UpstreamFailure) {
+        let wasPooled = (upstream?.exchangesCompleted ?? 0) > 0
+        dropUpstream()
+        guard responsePhase == .awaitingHead else {
+            record.measure.flags.insert(.UC)
+            resetStream()
+            connection.requestFlush()
+            return
+        }
+        if failure == .connectionTermination && wasPooled && !retried && !bodyBytesForwarded {
+            retried = true
+            upstreamOut.clear()
+            let message = upstreamHeadCopy
+            if !message.isEmpty {
+                message.withUnsafeBytes { upstreamOut.append($0) }
+                attachUpstream(fresh: true)
+                return
+            }
+        }
+        record.measure.flags.insert(failure.responseFlag)
+        if retried { record.measure.flags.insert(.URX) }
+        record.measure.details = failure.responseCodeDetails
+        respondLocally(status: failure.status, body: failure.body)
+    }
+
+    /// The request head as first written, kept for one retry while no body byte was sent.
+    private var upstreamHeadCopy: [UInt8] = []
+
+    // MARK: Relaying the request
+
+    /// Copies request body bytes from the session into `upstreamOut` (chunk-framed when the length is unknown),
+    /// acknowledging them to the client's window, and writes `upstreamOut` to the upstream.
+    func pumpRequest() {
+        if !requestEndQueued {
+            let body = session.receivedBody(stream: stream)
+            let room = Self.maxPendingRequestBytes - upstreamOut.readableCount
+            let n = min(body.count, room)
+            if n > 0 {
+                if requestChunked {
+                    upstreamOut.append(hex: n)
+                    upstreamOut.append("\r\n")
+                }
+                upstreamOut.append(UnsafeRawBufferPointer(rebasing: body[0..<n]))
+                if requestChunked { upstreamOut.append("\r\n") }
+                session.consume(stream: stream, count: n)
+                record.measure.requestBytes &+= UInt64(n)
+                connection.requestFlush()
+            }
+            if requestEndReceived && n == body.count {
+                if requestChunked { upstreamOut.append("0\r\n\r\n") }
+                requestEndQueued = true
+            }
+        }
+        guard let upstream, upstream.state == .active else { return }
+        if !requestHasBody && upstreamHeadCopy.isEmpty && !retried { upstreamHeadCopy.append(contentsOf: upstreamOut.readable) }
+        while !upstreamOut.isEmpty && upstream.writable {
+            switch Syscall.write(upstream.fd, upstreamOut.readable) {
+            case .success(let n):
+                if n < upstreamOut.readableCount { upstream.writable = false }
+                upstreamOut.consume(n)
+            case .failure(let error):
+                upstream.writable = false
+                if error != .wouldBlock {
+                    upstreamFailed(.connectionTermination)
+                    return
+                }
+            }
+        }
+    }
+
+    // MARK: Relaying the response
+
+    /// Parses the upstream's response head, submits it to the session, then lends body bytes as they are found.
+    func pumpResponse(_ upstream: UpstreamConnection) {
+        while self.upstream === upstream {
+            switch responsePhase {
+            case .awaitingHead:
+                if !upstream.inbound.isEmpty {
+                    let complete: Bool
+                    do {
+                        complete = try upstream.responseParser.parse(upstream.inbound.readable, requestMethod: requestMethod,
+                                                                     into: &upstream.responseHead)
+                    } catch {
+                        upstreamFailed(.protocolError)
+                        return
+                    }
+                    if complete {
+                        startResponse(upstream)
+                        continue
+                    }
+                }
+                if upstream.readClosed {
+                    upstreamFailed(upstream.inbound.isEmpty ? .connectionTermination : .protocolError)
+                    return
+                }
+                guard upstream.readable, upstream.readSome(limit: worker.headLimits.maxHeadBytes + 1) else { return }
+            case .body:
+                if !relayBody(upstream) { return }
+            case .done:
+                return
+            }
+        }
+    }
+
+    private func startResponse(_ upstream: UpstreamConnection) {
+        let response = upstream.responseHead
+        let message = upstream.inbound.readable
+        if response.isInformational {
+            if response.status != 101 {
+                try? session.submitResponse(stream: stream, head: response, message: message, endStream: false)
+            }
+            upstream.inbound.consume(response.headLength)
+            upstream.responseParser.reset()
+            return
+        }
+        let noBody = response.framing == .none
+        do throws(HTTP2Error) {
+            try session.submitResponse(stream: stream, head: response, message: message, endStream: noBody)
+        } catch {
+            resetStream()
+        }
+        record.measure.responseCode = response.status
+        record.measure.details = "via_upstream"
+        record.measure.upstreamAnsweredNanoseconds = monotonicNanoseconds()
+        record.measure.responseHeadBytes = UInt64(response.headLength)
+        record.measure.responseBytes &+= UInt64(response.headLength)
+        upstream.inbound.consume(response.headLength)
+        upstream.responseParser.reset()
+        upstreamKeepAlive = response.keepAlive
+        responseBody = BodyTracker(framing: response.framing, dechunk: response.framing == .chunked)
+        responsePhase = noBody ? .done : .body
+        connection.requestFlush()
+    }
+
+    /// Lends newly found body bytes to the session; reads more from the upstream when it has nothing to lend.
+    /// Returns false when it must wait (for the session to write, or the upstream to send).
+    private func relayBody(_ upstream: UpstreamConnection) -> Bool {
+        if !responseBody.endIdentified {
+            do {
+                let drop = try responseBody.identify(in: upstream.inbound.readable)
+                if drop > 0 {
+                    // Framing (chunk sizes): dropped only when nothing before it is still lent.
+                    upstream.inbound.consume(drop)
+                    return true
+                }
+            } catch {
+                record.measure.flags.insert(.UPE)
+                resetStream()
+                dropUpstream()
+                connection.requestFlush()
+                return false
+            }
+        }
+        let fresh = responseBody.identified - lent
+        if fresh > 0 {
+            let start = upstream.inbound.readable.baseAddress! + lent
+            let end = responseBody.endIdentified && !responseBody.endsAtClose
+            session.offerBody(stream: stream, UnsafeRawBufferPointer(start: start, count: fresh), endOfBody: end)
+            lent += fresh
+            if end { responsePhase = .done }
+            connection.requestFlush()
+            return true
+        }
+        if responseBody.endIdentified {
+            session.finishBody(stream: stream)
+            responsePhase = .done
+            connection.requestFlush()
+            return false
+        }
+        if upstream.readClosed {
+            if responseBody.sourceClosed() { return true }
+            record.measure.flags.insert(.UC)
+            resetStream()
+            dropUpstream()
+            connection.requestFlush()
+            return false
+        }
+        guard upstream.readable, upstream.readSome(limit: 0, mayMove: lent == 0) else { return false }
+        return true
+    }
+}
