@@ -263,7 +263,7 @@ class GatewayNginx(GatewayProcess):
             location = "grpc_pass grpc://weighted; grpc_read_timeout 300s; grpc_send_timeout 300s;"
         else:
             location = ('proxy_pass http://weighted; proxy_http_version 1.1; proxy_set_header Connection ""; '
-                        "proxy_request_buffering off; proxy_buffering off;")
+                        "proxy_set_header X-Forwarded-Proto $scheme; proxy_request_buffering off; proxy_buffering off;")
         self.ports = {}
         blocks = []
         for s in topo.servers:
