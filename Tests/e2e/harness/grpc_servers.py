@@ -4,7 +4,7 @@ plain h2c HTTP server (the `h2` library). Both answer as a version (v1, v2) and 
 `EchoServer(version)`: the service `demo.Echo`, messages are raw bytes (no protobuf):
   Say(bytes) -> b"<version>:" + request; trailing metadata x-version: <version>, x-trailer: kept
   Count(b"N") -> N messages b"<version>:<i>" (server streaming)
-  Slow(b"SECONDS") -> sleeps, then b"<version>:slow"
+  Slow(b"SECONDS") -> sleeps (ends early, noting it in `cancelled`, when the call is cancelled), then b"<version>:slow"
   Missing(...) -> aborts with NOT_FOUND "no such shark"
 
 `H2Upstream(version)`: HTTP/2 with prior knowledge only (an HTTP/1.1 request is a protocol error to it), so a test
@@ -48,6 +48,7 @@ class EchoServer:
     def __init__(self, version: str):
         self.version = version
         self.calls: list[GrpcCall] = []
+        self.cancelled: list[bool] = []  # per Slow call: whether the client's cancel reached the handler
         self._lock = threading.Lock()
         self.server = grpc.server(futures.ThreadPoolExecutor(max_workers=32),
                                   options=[("grpc.so_reuseport", 0)])
@@ -88,7 +89,11 @@ class EchoServer:
 
     def _slow(self, request: bytes, context) -> bytes:
         self._record("Slow", request, context)
-        time.sleep(float(request or b"1"))
+        deadline = time.monotonic() + float(request or b"1")
+        while time.monotonic() < deadline and context.is_active():
+            time.sleep(0.02)
+        with self._lock:
+            self.cancelled.append(not context.is_active())
         return f"{self.version}:slow".encode()
 
     def _missing(self, request: bytes, context) -> bytes:
