@@ -27,6 +27,9 @@ struct ClientTransport {
         tls = nil
     }
 
+    /// The scheme the client used, for `x-forwarded-proto`.
+    var scheme: StaticString { tls == nil ? "http" : "https" }
+
     /// Bytes of TLS output waiting for the socket.
     var hasPendingOutput: Bool { tls?.hasPendingCiphertext ?? false }
 

@@ -47,15 +47,19 @@ extension DownstreamConnection {
         self.endpoint = endpoint
         record.measure.destination = snapshot.endpointDestinations[snapshot.clusterEndpointStart[cluster] + position]
         let pool = worker.pools[endpoint]
+        if record.log != nil { record.captureRoute(route: snapshot.table.routes[route].name, cluster: snapshot.table.clusters[cluster].name, pool: pool) }
+        if snapshot.table.clusters[cluster].upstreamProtocol == .http2 {
+            beginHTTP2Upstream(pool: pool, message: message)
+            return
+        }
         upstreamHead.clear()
         pool.authority.withUnsafeBytes { defaultHost in
             clientAddress.withUnsafeBytes { client in
                 HeadRewriter.writeUpstreamRequest(head, message: message, clientAddress: client,
                                                   generatedRequestID: requestID.readable, defaultHost: defaultHost,
-                                                  into: &upstreamHead)
+                                                  forwardedProto: transport.scheme, into: &upstreamHead)
             }
         }
-        if record.log != nil { record.captureRoute(route: snapshot.table.routes[route].name, cluster: snapshot.table.clusters[cluster].name, pool: pool) }
         requestBody = BodyTracker(framing: head.framing)
         finishHead()
         upstreamHeadSent = 0
@@ -128,7 +132,7 @@ extension DownstreamConnection {
     }
 
     /// Drops the parsed head from `inbound`; its spans are stale afterwards.
-    private func finishHead() {
+    func finishHead() {
         inbound.consume(head.headLength)
         parser.reset()
     }
@@ -151,6 +155,7 @@ extension DownstreamConnection {
     // MARK: Relaying
 
     func stepExchange() -> Bool {
+        if upstream2 != nil || h2ResponseEnded { return stepHTTP2Exchange() }
         guard let upstream else { return false }
         if (requestSent || upstream.state == .connecting) && clientWentAway() { return true }
         if upstream.state == .connecting { return false }
@@ -160,6 +165,15 @@ extension DownstreamConnection {
             if phase != .exchanging || self.upstream !== upstream { return true }
         }
         if pumpResponse(upstream) { return true }
+        return progressed && phase == .exchanging
+    }
+
+    /// The exchange over an HTTP/2 upstream stream: lend the request body, write the response.
+    private func stepHTTP2Exchange() -> Bool {
+        if requestSent && !responseStarted && clientWentAway() { return true }
+        let progressed = pumpRequestToHTTP2()
+        if phase != .exchanging { return true }
+        if pumpResponseFromHTTP2() { return true }
         return progressed && phase == .exchanging
     }
 

@@ -109,6 +109,14 @@ final class DownstreamConnection {
     var upstreamKeepAlive = true
     var closeAfterResponse = false
     var retried = false
+    // An HTTP/2 upstream leg (see DownstreamConnection+HTTP2Upstream.swift).
+    var upstream2: HTTP2UpstreamConnection?
+    var upstreamStream: Int32 = 0
+    var h2Headers: HTTP2HeaderBlock?
+    /// Request body bytes at the front of `inbound` lent to the upstream session and not yet written.
+    var h2RequestLent = 0
+    var h2ResponseChunked = false
+    var h2ResponseEnded = false
     /// Metrics and access-log line of the request in progress.
     var record = ExchangeRecord(logging: false)
 
@@ -328,6 +336,11 @@ final class DownstreamConnection {
     /// Closes the client connection and any upstream attached to it.
     func close() {
         guard phase != .closed else { return }
+        if let upstream = upstream2 {
+            upstream2 = nil
+            upstream.abandon(stream: upstreamStream)  // takes back the request bytes lent from `inbound`
+            h2ResponseEnded = false
+        }
         if record.measure.open {
             record.measure.flags.insert(.DC)  // the client went away before the exchange ended
             record.end(worker: worker)

@@ -13,7 +13,7 @@ enum HeadRewriter {
     static func writeUpstreamRequest(
         _ head: RequestHead, message: UnsafeRawBufferPointer, clientAddress: UnsafeRawBufferPointer,
         generatedRequestID: UnsafeRawBufferPointer, defaultHost: UnsafeRawBufferPointer, chunkedBody: Bool = false,
-        into out: inout ByteBuffer
+        forwardedProto: StaticString = "http", into out: inout ByteBuffer
     ) {
         out.append(head.methodSpan.bytes(in: message))
         out.append(byte: 0x20)
@@ -57,7 +57,9 @@ enum HeadRewriter {
             out.append(clientAddress)
             out.append("\r\n")
         }
-        out.append("x-forwarded-proto: http\r\n")
+        out.append("x-forwarded-proto: ")
+        out.append(forwardedProto)
+        out.append("\r\n")
         if !sawRequestID && !generatedRequestID.isEmpty {
             out.append("x-request-id: ")
             out.append(generatedRequestID)
@@ -76,6 +78,8 @@ enum HeadRewriter {
         var close = false
         /// Tell an HTTP/1.0 client the connection stays open.
         var keepAliveForHTTP10 = false
+        /// The body comes from HTTP/2 without a length: frame it as chunks for an HTTP/1.1 client.
+        var addChunked = false
     }
 
     /// Writes the response head for the client: the upstream's status and fields, hop-by-hop fields removed.
@@ -94,6 +98,7 @@ enum HeadRewriter {
                 out.append(field.line.bytes(in: message))
             }
         }
+        if adjustments.addChunked { out.append("transfer-encoding: chunked\r\n") }
         if adjustments.close {
             out.append("connection: close\r\n")
         } else if adjustments.keepAliveForHTTP10 {

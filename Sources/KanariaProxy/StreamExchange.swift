@@ -44,6 +44,18 @@ final class StreamExchange {
     var resetHere = false
     var record = ExchangeRecord(logging: false)
     var requestID: ByteBuffer
+    // An HTTP/2 upstream leg (see StreamExchange+HTTP2Upstream.swift).
+    var upstream2: HTTP2UpstreamConnection?
+    var upstreamStream: Int32 = 0
+    /// Request body bytes of `upstreamOut` lent to the upstream session and not yet written.
+    var requestBodyLent = 0
+    /// Response body bytes of the upstream session's blocks lent to the client session and not yet written.
+    var responseLentFromUpstream = 0
+    var upstreamStreamEnded = false
+    var releasedDownstreamEarly = false
+    /// The upstream's response head is waiting to be submitted (see `upstreamResponse`).
+    var responseHeadPending = false
+    let headers = HTTP2HeaderBlock(capacity: 1024)
     static let maxPendingRequestBytes = 64 * 1024
 
     init() {
@@ -76,6 +88,13 @@ final class StreamExchange {
         upstreamKeepAlive = true
         resetHere = false
         upstreamHeadCopy.removeAll(keepingCapacity: true)
+        upstream2 = nil
+        upstreamStream = 0
+        requestBodyLent = 0
+        responseLentFromUpstream = 0
+        upstreamStreamEnded = false
+        releasedDownstreamEarly = false
+        responseHeadPending = false
         if connection.worker.accessLog != nil && record.log == nil { record.log = AccessLogEntry() }
         record.measure = ExchangeMeasure()
     }
@@ -127,11 +146,16 @@ final class StreamExchange {
         if record.log != nil {
             record.captureRoute(route: snapshot.table.routes[route].name, cluster: snapshot.table.clusters[cluster].name, pool: pool)
         }
+        if snapshot.table.clusters[cluster].upstreamProtocol == .http2 {
+            beginHTTP2Upstream(head, message, pool: pool)
+            return
+        }
         pool.authority.withUnsafeBytes { defaultHost in
             connection.clientAddress.withUnsafeBytes { client in
                 HeadRewriter.writeUpstreamRequest(head, message: message, clientAddress: client,
                                                   generatedRequestID: requestID.readable, defaultHost: defaultHost,
-                                                  chunkedBody: requestChunked, into: &upstreamOut)
+                                                  chunkedBody: requestChunked, forwardedProto: connection.transport.scheme,
+                                                  into: &upstreamOut)
             }
         }
         if !requestHasBody { requestEndQueued = true }
@@ -198,17 +222,21 @@ final class StreamExchange {
     /// Body bytes of the request arrived.
     func requestDataArrived() {
         bodyBytesForwarded = true
-        pumpRequest()
+        if upstream2 != nil { pumpRequestHTTP2() } else { pumpRequest() }
     }
 
     /// The client ended the request.
     func requestEnded() {
         requestEndReceived = true
-        pumpRequest()
+        if upstream2 != nil { pumpRequestHTTP2() } else { pumpRequest() }
     }
 
     /// `count` response body bytes the session held were written to the client.
     func responseBytesWritten(_ count: Int) {
+        if upstream2 != nil || responseLentFromUpstream > 0 {
+            responseBytesWrittenFromHTTP2Upstream(count)
+            return
+        }
         guard let upstream else { return }
         lent -= count
         upstream.inbound.consume(count)
@@ -238,17 +266,22 @@ final class StreamExchange {
             }
             dropUpstream()
         }
+        dropHTTP2Upstream()
         record.end(worker: worker)
     }
 
     /// The connection is going away: abandon the exchange (the session is being torn down with it).
     func abandon() {
         if record.measure.open && responsePhase != .done { record.measure.flags.insert(.DC) }
+        if upstream2 != nil {
+            session.release(stream: stream)  // takes back what the upstream session lent it, before that goes
+            dropHTTP2Upstream()
+        }
         dropUpstream()
         record.end(worker: worker)
     }
 
-    private func resetStream() {
+    func resetStream() {
         resetHere = true
         session.reset(stream: stream, error: .internalError)
     }

@@ -79,6 +79,8 @@ final class EndpointPool {
     /// `address:port` as bytes (the Host for a request that has none).
     let authority: [UInt8]
     var idle: [UpstreamConnection] = []
+    /// HTTP/2 connections to the endpoint, shared by many streams.
+    var http2: [HTTP2UpstreamConnection] = []
     /// False once a new configuration no longer has this endpoint: connections finishing then are closed.
     var isCurrent = true
 

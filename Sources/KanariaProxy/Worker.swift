@@ -8,15 +8,17 @@ import KanariaTelemetry
 /// picker state and request-id generator. Nothing here is shared with another worker; the only cross-thread
 /// traffic is `ProxyControl` (a new configuration, drain).
 final class Worker {
-    /// epoll tokens: connection objects are 16-byte aligned, so the low bits of their address say what they are.
+    /// epoll tokens: connection objects are 16-byte aligned, so the low four bits of their address say what they
+    /// are; control descriptors (the wake-up eventfd, the timer, listeners) have small numbers shifted past them.
     enum Token {
         static let downstreamTag: UInt64 = 1
         static let upstreamTag: UInt64 = 2
         static let http2Tag: UInt64 = 3
-        static let tagMask: UInt64 = 3
-        static let wake: UInt64 = 0 << 2
-        static let timer: UInt64 = 1 << 2
-        static func listener(_ index: Int) -> UInt64 { UInt64(index + 2) << 2 }
+        static let http2UpstreamTag: UInt64 = 4
+        static let tagMask: UInt64 = 15
+        static let wake: UInt64 = 0 << 4
+        static let timer: UInt64 = 1 << 4
+        static func listener(_ index: Int) -> UInt64 { UInt64(index + 2) << 4 }
     }
 
     let index: Int
@@ -43,6 +45,7 @@ final class Worker {
     private var retiredHTTP2: [HTTP2DownstreamConnection] = []
     private var spareExchanges: [StreamExchange] = []
     private var retiredExchanges: [StreamExchange] = []
+    private var retiredHTTP2Upstreams: [HTTP2UpstreamConnection] = []
     /// The iovec array for HTTP/2 connections' vectored writes.
     let vectors = VectorWriter(capacity: 64)
     /// How the worker's HTTP/2 server sessions are set up (the protections of issue 3).
@@ -103,6 +106,9 @@ final class Worker {
                 case Token.upstreamTag:
                     let connection = Unmanaged<UpstreamConnection>.fromOpaque(UnsafeRawPointer(bitPattern: UInt(token & ~Token.tagMask))!)
                     connection._withUnsafeGuaranteedRef { if $0.fd >= 0 { handleUpstream($0, events) } }
+                case Token.http2UpstreamTag:
+                    let connection = Unmanaged<HTTP2UpstreamConnection>.fromOpaque(UnsafeRawPointer(bitPattern: UInt(token & ~Token.tagMask))!)
+                    connection._withUnsafeGuaranteedRef { if $0.state != .closed { $0.handle(events) } }
                 case Token.http2Tag:
                     let connection = Unmanaged<HTTP2DownstreamConnection>.fromOpaque(UnsafeRawPointer(bitPattern: UInt(token & ~Token.tagMask))!)
                     connection._withUnsafeGuaranteedRef { if !$0.closed { $0.handle(events) } }
@@ -130,7 +136,7 @@ final class Worker {
             timer.acknowledge()
             checkTimeouts()
         default:
-            acceptConnections(listenerSlot: Int(token >> 2) - 2)
+            acceptConnections(listenerSlot: Int(token >> 4) - 2)
         }
     }
 
@@ -233,6 +239,29 @@ final class Worker {
         }
     }
 
+    /// An h2c connection to `endpoint` with room for another stream: an open one, or a new one being connected.
+    func acquireHTTP2Upstream(endpoint: Int) -> HTTP2UpstreamConnection? {
+        let pool = pools[endpoint]
+        if let connection = pool.http2.first(where: { $0.acceptsStreams }) { return connection }
+        guard let address = pool.address, case .success(let fd) = Socket.connect(to: address) else { return nil }
+        let connection = HTTP2UpstreamConnection(worker: self, fd: fd, pool: pool)
+        let token = UInt64(UInt(bitPattern: Unmanaged.passUnretained(connection).toOpaque())) | Token.http2UpstreamTag
+        do {
+            try epoll.add(fd, events: [.readable, .writable, .peerHangUp, .edgeTriggered], token: token)
+        } catch {
+            Syscall.close(fd)
+            return nil
+        }
+        pool.http2.append(connection)
+        return connection
+    }
+
+    /// Called by an HTTP/2 upstream connection as it closes.
+    func retire(_ connection: HTTP2UpstreamConnection) {
+        retiredHTTP2Upstreams.append(connection)
+        connection.pool.http2.removeAll { $0 === connection }
+    }
+
     func makeStreamExchange() -> StreamExchange {
         spareExchanges.popLast() ?? StreamExchange()
     }
@@ -244,6 +273,7 @@ final class Worker {
 
     private func recycleRetired() {
         if !retiredHTTP2.isEmpty { retiredHTTP2.removeAll(keepingCapacity: true) }
+        if !retiredHTTP2Upstreams.isEmpty { retiredHTTP2Upstreams.removeAll(keepingCapacity: true) }
         if !retiredExchanges.isEmpty {
             for exchange in retiredExchanges {
                 exchange.connection = nil
@@ -389,6 +419,13 @@ final class Worker {
             if open.count == before { i += 1 }
         }
         for pool in pools {
+            for connection in pool.http2 {
+                if connection.state == .connecting && now - connection.since > options.connectTimeoutMilliseconds {
+                    connection.close(failure: .connectFailure)
+                } else if connection.streamCount == 0 && now - connection.since > options.upstreamIdleTimeoutMilliseconds {
+                    connection.close(failure: .connectionTermination)
+                }
+            }
             while let oldest = pool.idle.first, now - oldest.since > options.upstreamIdleTimeoutMilliseconds {
                 pool.idle.removeFirst()
                 closeUpstream(oldest)
