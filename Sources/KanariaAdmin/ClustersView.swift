@@ -17,6 +17,7 @@ enum ClustersView {
 
     private static func rows(_ table: RouteTable, snapshot: TelemetrySnapshot, registry: TelemetryRegistry) -> [Row] {
         var rows: [Row] = []
+        let hosts = registry.hostCounters()
         for cluster in table.clusters {
             for index in cluster.endpoints {
                 let endpoint = table.endpoints[index]
@@ -27,16 +28,17 @@ enum ClustersView {
                 rows.append(Row(
                     cluster: cluster.name, address: "\(endpoint.address):\(endpoint.port)", workload: endpoint.workload,
                     version: endpoint.version,
-                    requests: snapshot.requests { $0.key.destination == id },
-                    errors: snapshot.requests { $0.key.destination == id && $0.key.responseCode >= 500 },
+                    requests: hosts["\(endpoint.address):\(endpoint.port)"]?.requests ?? 0,
+                    errors: hosts["\(endpoint.address):\(endpoint.port)"]?.errors ?? 0,
                     connectionsOpened: connections?.opened ?? 0, connectionsReused: connections?.reused ?? 0))
             }
         }
         return rows
     }
 
-    /// Envoy's `/clusters` text. Health is `healthy` for every endpoint until outlier detection exists. Counters
-    /// are per destination (service and workload), as Istio's metrics count them.
+    /// Envoy's `/clusters` text. Health is `healthy` for every endpoint until outlier detection exists. Request
+    /// counters are per host, as Envoy's are (a host in two clusters shows its total in both); connection counters
+    /// are per destination (service and workload).
     static func text(_ table: RouteTable, snapshot: TelemetrySnapshot, registry: TelemetryRegistry) -> String {
         var out = ""
         for row in rows(table, snapshot: snapshot, registry: registry) {

@@ -45,6 +45,7 @@ extension DownstreamConnection {
         }
         let endpoint = endpoints[position]
         self.endpoint = endpoint
+        record.measure.host = snapshot.endpointHosts[endpoint]
         record.measure.destination = snapshot.endpointDestinations[snapshot.clusterEndpointStart[cluster] + position]
         let pool = worker.pools[endpoint]
         if record.log != nil { record.captureRoute(route: snapshot.table.routes[route].name, cluster: snapshot.table.clusters[cluster].name, pool: pool) }

@@ -27,6 +27,8 @@ struct ExchangeMeasure {
     var requestProtocol = RequestProtocol.http
     /// The response's grpc-status, -1 when there was none.
     var grpcStatus = -1
+    /// The endpoint's host id for per-host counters; -1 before one is chosen.
+    var host: Int32 = -1
 }
 
 /// The metrics and the access-log line of one exchange, shared by HTTP/1.1 connections and HTTP/2 streams.
@@ -57,6 +59,7 @@ struct ExchangeRecord {
                                    durationMicroseconds: micros, requestBytes: measure.requestBytes,
                                    responseBytes: measure.responseBytes)
         worker.shard.requestFinished()
+        if measure.host >= 0 { worker.shard.recordHost(measure.host, responseCode: measure.responseCode) }
         guard var entry = log else { return }
         log = nil  // keep the entry's storage uniquely referenced while it is mutated
         entry.responseCode = measure.responseCode

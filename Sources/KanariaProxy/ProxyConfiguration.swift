@@ -106,6 +106,8 @@ public final class ConfigSnapshot: Sendable {
     /// the endpoint at position p of cluster c is `endpointDestinations[clusterEndpointStart[c] + p]`.
     let clusterEndpointStart: [Int]
     let endpointDestinations: [Int32]
+    /// Per endpoint, its host id for per-host counters (`/clusters`).
+    let endpointHosts: [Int32]
     /// Per route-table listener: answer every request with a redirect to https (Gateway `tls.httpsRedirect`).
     let httpsRedirect: [Bool]
 
@@ -116,6 +118,7 @@ public final class ConfigSnapshot: Sendable {
         self.endpointAddresses = table.endpoints.map { SocketAddress(host: $0.address, port: $0.port) }
         self.endpointAuthorities = table.endpoints.map { Array("\($0.address):\($0.port)".utf8) }
         self.httpsRedirect = table.listeners.map(\.httpsRedirect)
+        self.endpointHosts = table.endpoints.map { registry.hostID(for: "\($0.address):\($0.port)") }
         var clusterDestinations: [Int32] = []
         var starts: [Int] = []
         var endpointDestinations: [Int32] = []

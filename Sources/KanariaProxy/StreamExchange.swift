@@ -141,6 +141,7 @@ final class StreamExchange {
             return
         }
         endpoint = endpoints[position]
+        record.measure.host = snapshot.endpointHosts[endpoint]
         record.measure.destination = snapshot.endpointDestinations[snapshot.clusterEndpointStart[cluster] + position]
         let pool = worker.pools[endpoint]
         if record.log != nil {

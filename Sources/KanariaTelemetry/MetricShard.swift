@@ -58,6 +58,10 @@ public final class MetricShard: @unchecked Sendable {
     private let counters: Cells
     /// Per destination id: upstream connections opened, then reused.
     private let upstream: Cells
+    /// Per host id (an endpoint's `ip:port`): requests, then those answered 5xx (Envoy's per-host rq_total and
+    /// rq_error, for `/clusters`).
+    private let hosts: Cells
+    let hostCapacity: Int
     private let durationLookup = BucketLookup(scale: 1000)
     private let bytesLookup = BucketLookup(scale: 1)
 
@@ -68,7 +72,7 @@ public final class MetricShard: @unchecked Sendable {
     private let tableMask: Int
     private let tableShift: UInt64
 
-    init(index: Int, seriesCapacity: Int, destinationCapacity: Int) {
+    init(index: Int, seriesCapacity: Int, destinationCapacity: Int, hostCapacity: Int = 1024) {
         precondition(seriesCapacity >= 2 && seriesCapacity <= Int(Int32.max) / 4)
         self.index = index
         self.seriesCapacity = seriesCapacity
@@ -79,6 +83,9 @@ public final class MetricShard: @unchecked Sendable {
         for i in 0..<Counter.allCases.count { (counters + i).initialize(to: Atomic(0)) }
         upstream = .allocate(capacity: 2 * self.destinationCapacity)
         for i in 0..<2 * self.destinationCapacity { (upstream + i).initialize(to: Atomic(0)) }
+        self.hostCapacity = max(1, hostCapacity)
+        hosts = .allocate(capacity: 2 * self.hostCapacity)
+        for i in 0..<2 * self.hostCapacity { (hosts + i).initialize(to: Atomic(0)) }
         var size = 16
         while size < 2 * seriesCapacity { size <<= 1 }
         table = .allocate(capacity: size)
@@ -94,6 +101,8 @@ public final class MetricShard: @unchecked Sendable {
         counters.deallocate()
         upstream.deinitialize(count: 2 * destinationCapacity)
         upstream.deallocate()
+        hosts.deinitialize(count: 2 * hostCapacity)
+        hosts.deallocate()
         table.deallocate()
         durationLookup.deallocate()
         bytesLookup.deallocate()
@@ -137,6 +146,14 @@ public final class MetricShard: @unchecked Sendable {
 
     /// A started request ended, however it ended (`kanaria_requests_in_flight` goes down).
     public func requestFinished() { Self.add(counters + Counter.requestsFinished.rawValue, 1) }
+
+    /// A request answered with `responseCode` was sent to host `host` (an id from `TelemetryRegistry.hostID`).
+    public func recordHost(_ host: Int32, responseCode: Int) {
+        let index = Int(host)
+        guard index >= 0 && index < hostCapacity else { return }
+        Self.add(hosts + 2 * index, 1)
+        if responseCode >= 500 { Self.add(hosts + 2 * index + 1, 1) }
+    }
 
     /// A new upstream connection was opened to an endpoint of `destination`.
     public func upstreamConnectionOpened(destination: Int32) {
@@ -237,6 +254,11 @@ public final class MetricShard: @unchecked Sendable {
     /// Upstream connections (opened, reused) for destination id `destination`.
     func upstreamConnections(destination: Int) -> (opened: UInt64, reused: UInt64) {
         (upstream[2 * destination].load(ordering: .relaxed), upstream[2 * destination + 1].load(ordering: .relaxed))
+    }
+
+    /// Requests and 5xx answers of host id `host`.
+    func hostCounters(_ host: Int) -> (requests: UInt64, errors: UInt64) {
+        (hosts[2 * host].load(ordering: .relaxed), hosts[2 * host + 1].load(ordering: .relaxed))
     }
 
     /// Series published so far.

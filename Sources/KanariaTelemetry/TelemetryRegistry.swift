@@ -10,6 +10,8 @@ public final class TelemetryRegistry: Sendable {
     public let source: SourceLabels
     private let shards: [MetricShard]
     private let destinationTable: Mutex<DestinationTable>
+    /// Interned hosts (`ip:port` of endpoints), for per-host counters.
+    private let hostTable = Mutex<(names: [String], ids: [String: Int32])>(([], [:]))
     private let destinationCapacity: Int
     private let reloadsSucceeded = Atomic<UInt64>(0)
     private let reloadsFailed = Atomic<UInt64>(0)
@@ -73,6 +75,37 @@ public final class TelemetryRegistry: Sendable {
     /// The id of a label set already interned, without interning it: for readers such as the admin API.
     public func existingDestinationID(for labels: DestinationLabels) -> Int32? {
         destinationTable.withLock { $0.ids[labels] }
+    }
+
+    /// Interns an endpoint's `ip:port` for per-host counters; -1 once the shards' host capacity is used up.
+    /// Thread-safe; call it when a configuration is compiled.
+    public func hostID(for address: String) -> Int32 {
+        let capacity = shards[0].hostCapacity
+        return hostTable.withLock { table in
+            if let id = table.ids[address] { return id }
+            guard table.names.count < capacity else { return -1 }
+            let id = Int32(table.names.count)
+            table.names.append(address)
+            table.ids[address] = id
+            return id
+        }
+    }
+
+    /// Requests and 5xx answers per host, all workers merged: `address → (requests, errors)`.
+    public func hostCounters() -> [String: (requests: UInt64, errors: UInt64)] {
+        let names = hostTable.withLock { $0.names }
+        var result: [String: (requests: UInt64, errors: UInt64)] = [:]
+        for (id, name) in names.enumerated() {
+            var requests: UInt64 = 0
+            var errors: UInt64 = 0
+            for shard in shards {
+                let counts = shard.hostCounters(id)
+                requests &+= counts.requests
+                errors &+= counts.errors
+            }
+            result[name] = (requests, errors)
+        }
+        return result
     }
 
     /// The label set of `id` (`unknown` for an id never handed out).

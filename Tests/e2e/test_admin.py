@@ -115,9 +115,6 @@ def test_clusters_count_requests_per_endpoint_in_envoys_form(tmp_path, upstreams
         == {a: (40, 0, "healthy", "v1", "nodejs-v1"), r: (10, 10, "healthy", "v2", "nodejs-v2")}
 
 
-@pytest.mark.xfail(strict=True, reason="/clusters counts per destination (service and workload), not per host as "
-                   "Envoy does: two endpoints of one workload each show the pair's total (reported to the lead; the "
-                   "proxy records no per-endpoint counter)")
 def test_clusters_count_each_host_of_a_workload_apart(tmp_path, upstreams, start_proxy):
     v1a, v1b = upstreams("v1"), upstreams("v1")
     refused = closed_port()
