@@ -263,8 +263,7 @@ extension DownstreamConnection {
                 if !upstream.inbound.isEmpty {
                     let complete: Bool
                     do {
-                        complete = try upstream.responseParser.parse(upstream.inbound.readable, requestMethod: requestMethod,
-                                                                     into: &upstream.responseHead)
+                        complete = try upstream.parseResponseHead(for: requestMethod)
                     } catch {
                         failExchange(.protocolError)
                         return true
@@ -408,6 +407,12 @@ extension DownstreamConnection {
         } else {
             worker.closeUpstream(upstream)
         }
+        completeExchange()
+    }
+
+    /// Records the finished exchange, then reads the next request, or closes when the connection must not carry
+    /// another (the client asked, the request body was not all read, a drain).
+    func completeExchange() {
         if !requestSent { closeAfterResponse = true }
         record.end(worker: worker)
         if closeAfterResponse || worker.draining {

@@ -14,21 +14,9 @@ extension DownstreamConnection {
     func beginHTTP2Upstream(pool: EndpointPool, message: UnsafeRawBufferPointer) {
         let headers = h2Headers ?? HTTP2HeaderBlock(capacity: 1024)
         h2Headers = headers
-        headers.removeAll()
-        pool.authority.withUnsafeBytes { authority in
-            headers.append(request: head, message: message, scheme: "http", defaultAuthority: authority,
-                           omitting: [.xForwardedFor, .xForwardedProto])
-        }
-        var forwarded = ByteBuffer(capacity: 128)
-        defer { forwarded.deallocate() }
-        if let existing = head.firstField(.xForwardedFor) {
-            forwarded.append(existing.value.bytes(in: message))
-            forwarded.append(", ")
-        }
-        clientAddress.withUnsafeBytes { forwarded.append($0) }
-        headers.append(name: "x-forwarded-for", value: forwarded.readable)
-        headers.append(name: "x-forwarded-proto", value: transport.scheme)
-        if !requestID.isEmpty { headers.append(name: "x-request-id", value: requestID.readable) }
+        HeadRewriter.writeUpstreamRequest(head, message: message, clientAddress: clientAddress, scheme: transport.scheme,
+                                          generatedRequestID: requestID.readable, defaultAuthority: pool.authority,
+                                          into: headers)
         requestBody = BodyTracker(framing: head.framing, dechunk: true)
         finishHead()
         requestSent = head.framing == .none
@@ -134,14 +122,7 @@ extension DownstreamConnection {
             upstream2 = nil
         }
         h2ResponseEnded = false
-        if !requestSent { closeAfterResponse = true }
-        record.end(worker: worker)
-        if closeAfterResponse || worker.draining {
-            startLingeringClose()
-        } else {
-            phase = .readingHead
-            lastActivity = worker.now
-        }
+        completeExchange()
     }
 
     // MARK: Events from the upstream stream

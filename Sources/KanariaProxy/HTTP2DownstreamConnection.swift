@@ -155,31 +155,16 @@ final class HTTP2DownstreamConnection {
     }
 
     private func flushOnce() {
-        while true {
-            do throws(HTTP2Error) {
-                try session.prepareOutput()
-            } catch {
-                close()
-                return
-            }
-            processEvents()
-            if closed { return }
-            guard session.pendingOutputBytes > 0, writable else { return }
-            chunks.removeAll(keepingCapacity: true)
-            let total = session.gatherOutput(into: &chunks, maxChunks: worker.vectors.capacity)
-            switch transport.write(fd, chunks, vectors: worker.vectors) {
-            case .success(let n):
-                if n < total { writable = false }
-                session.didWrite(n)
-                lastActivity = worker.now
-                processEvents()
-                if closed { return }
-            case .failure(let error):
-                writable = false
-                if error != .wouldBlock { close() }
-                return
-            }
-        }
+        let outcome = writeHTTP2Output(
+            session, chunks: &chunks, maxChunks: worker.vectors.capacity, writable: &writable,
+            processEvents: { processEvents(); return !closed },
+            write: { chunks in
+                let result = transport.write(fd, chunks, vectors: worker.vectors)
+                if case .success = result { lastActivity = worker.now }
+                return result
+            })
+        if case .waiting = outcome { return }
+        close()
     }
 
     /// Starts a graceful close for a drain: GOAWAY, then close once the streams in flight are done.

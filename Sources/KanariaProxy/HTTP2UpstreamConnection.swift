@@ -192,27 +192,13 @@ final class HTTP2UpstreamConnection {
     }
 
     private func flushOnce() {
-        while state == .active {
-            do throws(HTTP2Error) {
-                try session.prepareOutput()
-            } catch {
-                close(failure: .protocolError)
-                return
-            }
-            processEvents()
-            guard state == .active, session.pendingOutputBytes > 0, writable else { return }
-            chunks.removeAll(keepingCapacity: true)
-            let total = session.gatherOutput(into: &chunks, maxChunks: worker.vectors.capacity)
-            switch worker.vectors.write(fd, chunks) {
-            case .success(let n):
-                if n < total { writable = false }
-                session.didWrite(n)
-                processEvents()
-            case .failure(let error):
-                writable = false
-                if error != .wouldBlock { close(failure: .connectionTermination) }
-                return
-            }
+        guard state == .active else { return }
+        switch writeHTTP2Output(session, chunks: &chunks, maxChunks: worker.vectors.capacity, writable: &writable,
+                                processEvents: { processEvents(); return state == .active },
+                                write: { worker.vectors.write(fd, $0) }) {
+        case .waiting: break
+        case .sessionFailed: close(failure: .protocolError)
+        case .writeFailed: close(failure: .connectionTermination)
         }
     }
 

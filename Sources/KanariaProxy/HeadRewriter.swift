@@ -1,4 +1,5 @@
 import KanariaHTTP
+import KanariaHTTP2
 
 /// Builds the heads the proxy sends: the upstream request from the client's, the client response from the
 /// upstream's, and the proxy's own answers. Pure: bytes in, bytes out.
@@ -68,6 +69,29 @@ enum HeadRewriter {
         // An HTTP/2 request body of unknown length reaches an HTTP/1.1 upstream chunked.
         if chunkedBody { out.append("transfer-encoding: chunked\r\n") }
         out.append("\r\n")
+    }
+
+    /// Writes the request to send to an HTTP/2 upstream: the head as HTTP/2 fields (connection-specific ones
+    /// dropped) with Envoy's forwarding fields, as `writeUpstreamRequest` sets them for HTTP/1.1.
+    static func writeUpstreamRequest(
+        _ head: RequestHead, message: UnsafeRawBufferPointer, clientAddress: [UInt8], scheme: StaticString,
+        generatedRequestID: UnsafeRawBufferPointer, defaultAuthority: [UInt8], into headers: HTTP2HeaderBlock
+    ) {
+        headers.removeAll()
+        defaultAuthority.withUnsafeBytes { authority in
+            headers.append(request: head, message: message, scheme: "http", defaultAuthority: authority,
+                           omitting: [.xForwardedFor, .xForwardedProto])
+        }
+        var forwarded = ByteBuffer(capacity: 128)
+        defer { forwarded.deallocate() }
+        if let existing = head.firstField(.xForwardedFor) {
+            forwarded.append(existing.value.bytes(in: message))
+            forwarded.append(", ")
+        }
+        clientAddress.withUnsafeBytes { forwarded.append($0) }
+        headers.append(name: "x-forwarded-for", value: forwarded.readable)
+        headers.append(name: "x-forwarded-proto", value: scheme)
+        if !generatedRequestID.isEmpty { headers.append(name: "x-request-id", value: generatedRequestID) }
     }
 
     /// How the client's response head must change from the upstream's.

@@ -11,22 +11,9 @@ import KanariaTelemetry
 extension StreamExchange {
     /// Opens the upstream stream for the routed request.
     func beginHTTP2Upstream(_ head: RequestHead, _ message: UnsafeRawBufferPointer, pool: EndpointPool) {
-        headers.removeAll()
-        pool.authority.withUnsafeBytes { authority in
-            headers.append(request: head, message: message, scheme: "http", defaultAuthority: authority,
-                           omitting: [.xForwardedFor, .xForwardedProto])
-        }
-        // Envoy's forwarding fields, as for HTTP/1.1 (HeadRewriter).
-        var forwarded = ByteBuffer(capacity: 128)
-        defer { forwarded.deallocate() }
-        if let existing = head.firstField(.xForwardedFor) {
-            forwarded.append(existing.value.bytes(in: message))
-            forwarded.append(", ")
-        }
-        connection.clientAddress.withUnsafeBytes { forwarded.append($0) }
-        headers.append(name: "x-forwarded-for", value: forwarded.readable)
-        headers.append(name: "x-forwarded-proto", value: connection.transport.scheme)
-        if !requestID.isEmpty { headers.append(name: "x-request-id", value: requestID.readable) }
+        HeadRewriter.writeUpstreamRequest(head, message: message, clientAddress: connection.clientAddress,
+                                          scheme: connection.transport.scheme, generatedRequestID: requestID.readable,
+                                          defaultAuthority: pool.authority, into: headers)
 
         guard let upstream = worker.acquireHTTP2Upstream(endpoint: endpoint),
               let stream = upstream.open(headers, method: requestMethod, endStream: !requestHasBody,

@@ -391,8 +391,7 @@ final class StreamExchange {
                 if !upstream.inbound.isEmpty {
                     let complete: Bool
                     do {
-                        complete = try upstream.responseParser.parse(upstream.inbound.readable, requestMethod: requestMethod,
-                                                                     into: &upstream.responseHead)
+                        complete = try upstream.parseResponseHead(for: requestMethod)
                     } catch {
                         upstreamFailed(.protocolError)
                         return

@@ -53,6 +53,11 @@ final class UpstreamConnection {
         responseParser.reset()
     }
 
+    /// Parses the response head at the front of `inbound` into `responseHead`; true once it is complete.
+    func parseResponseHead(for method: HTTPMethod) throws(HTTPParseError) -> Bool {
+        try responseParser.parse(inbound.readable, requestMethod: method, into: &responseHead)
+    }
+
     /// Reads into `inbound`, growing it only up to `limit` bytes of unread data. With `mayMove` false the unread
     /// bytes stay where they are (an HTTP/2 stream has lent them to its session): only the free tail is read into.
     /// - Returns: false when nothing could be read now (no data, or no room).
