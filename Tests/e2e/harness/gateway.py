@@ -289,6 +289,7 @@ http {{
   client_body_temp_path {workdir}/client_body; proxy_temp_path {workdir}/proxy;
   fastcgi_temp_path {workdir}/fastcgi; uwsgi_temp_path {workdir}/uwsgi; scgi_temp_path {workdir}/scgi;
   client_max_body_size 0; keepalive_requests 1000000; http2_max_requests 1000000;
+  http2_max_concurrent_streams 100;
   upstream weighted {{ {servers} keepalive 64; keepalive_requests 1000000; }}
   {chr(10).join(blocks)}
 }}
