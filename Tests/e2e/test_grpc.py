@@ -10,9 +10,12 @@ Under E2E_PROXY=nginx the same client and servers run through nginx 1.22 (`liste
 
 from __future__ import annotations
 
+import os
 import time
 
-import grpc
+os.environ.setdefault("GRPC_VERBOSITY", "ERROR")  # grpcio's INFO lines (GOAWAY at shutdown) are noise here
+
+import grpc  # noqa: E402
 import pytest
 
 from harness.admin import Admin, by

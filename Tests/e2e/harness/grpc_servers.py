@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import socket
 import threading
 import time
@@ -24,7 +25,9 @@ from concurrent import futures
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs, urlsplit
 
-import grpc
+os.environ.setdefault("GRPC_VERBOSITY", "ERROR")  # before grpcio reads it
+
+import grpc  # noqa: E402
 import h2.config
 import h2.connection
 import h2.events
