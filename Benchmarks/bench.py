@@ -15,8 +15,13 @@ Default mode: HTTP/1.1 keep-alive through each proxy with the 80/20 split, one w
   requests; per request = (run2 - run1) / (N2 - N1) for instructions and for calls of malloc, free, swift_retain,
   swift_release, swift_allocObject (and a few more), plus the functions that cost most per request.
 --syscalls: perf stat -e raw_syscalls:sys_enter (and a per-syscall breakdown) on each proxy during a wrk run.
+--h2: the h2c front end. h2load -cC -mM -Ds (20 connections x 10 streams by default) with HTTP/2 prior knowledge
+  to each proxy, HTTP/1.1 from the proxy to the same nginx upstreams: direct (h2load to an h2c port of the upstream
+  nginx answering "v1": the ceiling), kanaria (the seed's Gateway server with protocol HTTP2), nginx (`listen ...
+  http2`, which makes the port h2c-only), HAProxy (a plain bind, which takes h2c with prior knowledge). Same pinning,
+  CPU accounting and interleaved rounds as the default mode; the split check is 100 streams on one connection.
 
-Results are printed as Markdown and written to Benchmarks/results/ (latest.md, callgrind.md, syscalls.md).
+Results are printed as Markdown and written to Benchmarks/results/ (latest.md, callgrind.md, syscalls.md, h2.md).
 """
 
 from __future__ import annotations
@@ -157,11 +162,17 @@ def seed_dir() -> Path:
     raise FileNotFoundError("the tutorial's node-app.yaml / node-istio.yaml (config/ or ../shared/seed)")
 
 
-def kanaria_config(workdir: Path, u1: int, u2: int) -> Path:
-    d = workdir / "kanaria-config"
+def kanaria_config(workdir: Path, u1: int, u2: int, h2: bool = False) -> Path:
+    """The seed manifests plus WorkloadEntries for the upstreams; with `h2`, the Gateway server's protocol is HTTP2
+    (h2c) instead of HTTP, nothing else changed."""
+    d = workdir / ("kanaria-config-h2" if h2 else "kanaria-config")
     d.mkdir(exist_ok=True)
     for name in ("node-app.yaml", "node-istio.yaml"):
         shutil.copy(seed_dir() / name, d / name)
+    if h2:
+        istio = (d / "node-istio.yaml").read_text()
+        assert "protocol: HTTP\n" in istio, "the seed's Gateway server is expected to say protocol: HTTP"
+        (d / "node-istio.yaml").write_text(istio.replace("protocol: HTTP\n", "protocol: HTTP2\n", 1))
     entries = []
     for version, port in (("v1", u1), ("v2", u2)):
         entries.append(f"apiVersion: networking.istio.io/v1beta1\nkind: WorkloadEntry\nmetadata:\n"
@@ -198,21 +209,30 @@ def nginx_argv(conf: Path) -> list[str]:
     return ["nginx", "-p", str(conf.parent), "-c", str(conf), "-e", "stderr", "-g", "daemon off;"]
 
 
-def start_upstreams(workdir: Path) -> tuple[Service, int, int]:
+def start_upstreams(workdir: Path, h2_port: int | None = None) -> tuple[Service, int, int]:
+    """The upstream nginx: "v1" and "v2" on two HTTP/1.1 ports, plus "v1" on an h2c port when `h2_port` is given
+    (the --h2 mode's direct baseline)."""
     u1, u2 = free_port(), free_port()
+    h2c = f"""
+  server {{ listen 127.0.0.1:{h2_port} http2; http2_max_requests 100000000; location / {{ return 200 "v1"; }} }}""" \
+        if h2_port else ""
     conf = nginx_conf(workdir, "upstreams", f"""
   server {{ listen 127.0.0.1:{u1}; location / {{ return 200 "v1"; }} }}
-  server {{ listen 127.0.0.1:{u2}; location / {{ return 200 "v2"; }} }}""")
+  server {{ listen 127.0.0.1:{u2}; location / {{ return 200 "v2"; }} }}{h2c}""")
     svc = Service("upstreams", ["taskset", "-c", LOAD_CPU] + nginx_argv(conf), u1, workdir)
     wait_port(u2, svc.proc)
+    if h2_port:
+        wait_port(h2_port, svc.proc)
     return svc, u1, u2
 
 
-def nginx_proxy_body(port: int, u1: int, u2: int) -> str:
+def nginx_proxy_body(port: int, u1: int, u2: int, h2: bool = False) -> str:
+    """`h2`: the listener speaks h2c (prior knowledge) only; upstreams are HTTP/1.1 either way."""
+    listen = f"127.0.0.1:{port} reuseport http2; http2_max_requests 100000000" if h2 else f"127.0.0.1:{port} reuseport"
     return f"""
   upstream weighted {{ server 127.0.0.1:{u1} weight=4; server 127.0.0.1:{u2} weight=1;
                       keepalive 64; keepalive_requests 1000000; }}
-  server {{ listen 127.0.0.1:{port} reuseport;
+  server {{ listen {listen};
            location / {{ proxy_pass http://weighted; proxy_http_version 1.1; proxy_set_header Connection ""; }} }}"""
 
 
@@ -240,16 +260,18 @@ backend be
 
 
 def start_proxy(name: str, workdir: Path, binary: Path, u1: int, u2: int, wrapper: list[str] | None = None,
-                ready_timeout: float = 30) -> Service:
-    """Starts a proxy pinned to the proxy CPU (or under `wrapper`, e.g. valgrind)."""
+                ready_timeout: float = 30, h2: bool = False) -> Service:
+    """Starts a proxy pinned to the proxy CPU (or under `wrapper`, e.g. valgrind). `h2`: its client side speaks h2c
+    with prior knowledge (HAProxy's plain bind takes both, so its configuration does not change)."""
     prefix = wrapper if wrapper is not None else ["taskset", "-c", PROXY_CPU]
     if name == "kanaria":
-        argv = prefix + [str(binary), "run", "-f", str(kanaria_config(workdir, u1, u2)),
+        argv = prefix + [str(binary), "run", "-f", str(kanaria_config(workdir, u1, u2, h2)),
                          "--listen", "80=127.0.0.1:0", "--workers", "1"]
         return Service(name, argv, None, workdir, r"gateway port \d+ listening on [0-9.]+:(\d+)", ready_timeout)
     port = free_port()
     if name == "nginx":
-        conf = nginx_conf(workdir, "nginx-proxy", nginx_proxy_body(port, u1, u2), master=wrapper is None)
+        conf = nginx_conf(workdir, "nginx-proxy-h2" if h2 else "nginx-proxy", nginx_proxy_body(port, u1, u2, h2),
+                          master=wrapper is None)
         return Service(name, prefix + nginx_argv(conf), port, workdir, ready_timeout=ready_timeout)
     if name == "haproxy":
         return Service(name, prefix + ["haproxy", "-f", str(haproxy_cfg(workdir, port, u1, u2)), "-db"], port,
@@ -382,6 +404,138 @@ def throughput(args, binary: Path, workdir: Path) -> str:
         lines.append(f"- {name}: {cells}")
     requests = {name: sum(r["requests"] for r in rs) for name, rs in rounds.items()}
     lines += ["", "Requests measured per proxy (all rounds): "
+              + ", ".join(f"{n} {c}" for n, c in requests.items()) + ".", ""]
+    return "\n".join(lines)
+
+
+# h2c front end ------------------------------------------------------------------------------------------------------
+
+def h2_split_check(port: int, n: int = 100) -> str:
+    """n streams on one h2c connection (nghttp, prior knowledge); the share of "v1" and "v2" bodies. The bodies are
+    written back to back, so they are counted, not split."""
+    out = subprocess.run(["nghttp", *[f"http://127.0.0.1:{port}/?i={i}" for i in range(n)]], capture_output=True,
+                         text=True, timeout=60)
+    if out.returncode != 0:
+        return f"failed ({out.stderr.strip()[-200:] or out.returncode})"
+    return f"{out.stdout.count('v1')}/{out.stdout.count('v2')}"
+
+
+def h2load_run(port: int, seconds: int, connections: int, streams: int) -> dict:
+    """h2load -cC -mM -Ds (prior knowledge) on the load CPU; requests = those that succeeded."""
+    out = subprocess.run(["taskset", "-c", LOAD_CPU, "h2load", f"-c{connections}", f"-m{streams}", f"-D{seconds}",
+                          f"http://127.0.0.1:{port}/"], capture_output=True, text=True, timeout=seconds + 60)
+    text = out.stdout + out.stderr
+    rps = re.search(r"finished in [\d.]+\w+, ([\d.]+) req/s", text)
+    m = re.search(r"requests: (\d+) total, \d+ started, (\d+) done, (\d+) succeeded, (\d+) failed, (\d+) errored, "
+                  r"(\d+) timeout", text)
+    codes = re.search(r"status codes: (\d+) 2xx, (\d+) 3xx, (\d+) 4xx, (\d+) 5xx", text)
+    if not rps or not m or int(m.group(3)) == 0:
+        raise RuntimeError(f"h2load failed (exit {out.returncode}): {text[-1500:]}")
+    errors = []
+    if int(m.group(4)) or int(m.group(5)) or int(m.group(6)):
+        errors.append(f"failed {m.group(4)}, errored {m.group(5)}, timeout {m.group(6)}")
+    if codes and (int(codes.group(4)) or int(codes.group(3))):
+        errors.append(f"4xx {codes.group(3)}, 5xx {codes.group(4)}")
+    return {"requests": int(m.group(3)), "rps": float(rps.group(1)), "errors": "; ".join(errors)}
+
+
+def h2load_version() -> str:
+    try:
+        return subprocess.run(["h2load", "--version"], capture_output=True, text=True).stdout.strip() or "h2load ?"
+    except OSError:
+        return "h2load missing"
+
+
+def h2_measure(svc_pids, port: int, args) -> dict:
+    nstat_active_opens(reset=True)
+    h2load_run(port, args.warmup, args.h2_connections, args.h2_streams)
+    pids = svc_pids()
+    before = cpu_ticks(pids)
+    run = h2load_run(port, args.duration, args.h2_connections, args.h2_streams)
+    after = cpu_ticks(pids)
+    opens = nstat_active_opens()
+    n = run["requests"]
+    user_us = (after[0] - before[0]) * 1e6 / CLK_TCK / n
+    sys_us = (after[1] - before[1]) * 1e6 / CLK_TCK / n
+    return {**run, "user": user_us, "sys": sys_us, "cpu": user_us + sys_us,
+            "upstream_opens": max(0, opens - 2 * args.h2_connections)}
+
+
+def h2_throughput(args, binary: Path, workdir: Path) -> str:
+    direct_port = free_port()
+    upstreams, u1, u2 = start_upstreams(workdir, h2_port=direct_port)
+    services: dict[str, Service] = {}
+    notes: dict[str, str] = {}
+    split: dict[str, str] = {}
+    rounds: dict[str, list[dict]] = defaultdict(list)
+    try:
+        for name in args.proxies:
+            if name == "direct":
+                continue
+            if name == "kanaria" and not binary.is_file():
+                notes[name] = f"missing ({binary} not built)"
+                continue
+            try:
+                services[name] = start_proxy(name, workdir, binary, u1, u2, h2=True)
+            except Exception as e:  # noqa: BLE001 - reported in the table
+                notes[name] = f"failed to start: {e}"
+        ports = {"direct": direct_port, **{n: s.port for n, s in services.items()}}
+        for name, port in list(ports.items()):
+            split[name] = h2_split_check(port) if name != "direct" else "v1 only"
+            if split[name].startswith("failed"):
+                notes[name] = f"failed: h2c split check {split[name]}"
+                del ports[name]
+        for r in range(args.rounds):
+            for name in args.proxies:
+                if name not in ports:
+                    continue
+                pids = services[name].pids if name in services else (lambda: [])
+                try:
+                    result = h2_measure(pids, ports[name], args)
+                except RuntimeError as e:
+                    notes[name] = f"failed: {str(e)[:200]}"
+                    del ports[name]
+                    continue
+                rounds[name].append(result)
+                log(f"h2 round {r + 1}/{args.rounds} {name:8} {result['rps']:>10.0f} rps  "
+                    f"{result['cpu']:6.1f} us/req  upstream opens {result['upstream_opens']}"
+                    + (f"  [{result['errors']}]" if result["errors"] else ""))
+    finally:
+        for svc in services.values():
+            svc.stop()
+        upstreams.stop()
+
+    direct = statistics.median(r["rps"] for r in rounds["direct"]) if rounds.get("direct") else None
+    when = datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
+    lines = [f"## h2c front end, HTTP/1.1 upstreams, 80/20 split: {when}", "",
+             f"h2load -c{args.h2_connections} -m{args.h2_streams} -D{args.duration} (prior knowledge; "
+             f"+{args.warmup}s warm-up) on CPU {LOAD_CPU} with the nginx upstreams; each proxy on CPU {PROXY_CPU} with "
+             f"one worker; {args.rounds} interleaved rounds, medians. direct = h2load to an h2c port of the upstream "
+             f"nginx. {versions()}; {h2load_version()}. kanaria: `{binary}`.", "",
+             "| proxy | rps | rps ÷ direct | CPU µs/req | user µs/req | sys µs/req | upstream conns opened "
+             "(all rounds) | split of 100 streams on one connection |",
+             "|---|---|---|---|---|---|---|---|"]
+    for name in args.proxies:
+        rs = rounds.get(name)
+        if not rs or name in notes:
+            lines.append(f"| {name} | {notes.get(name, 'not run')} | | | | | | {split.get(name, '')} |")
+            continue
+        med = {k: statistics.median(r[k] for r in rs) for k in ("rps", "cpu", "user", "sys")}
+        ratio = f"{med['rps'] / direct:.2f}" if direct else "—"
+        if name == "direct":
+            cpu = user = system = opens = "—"
+        else:
+            cpu, user, system = (f"{med[k]:.1f}" for k in ("cpu", "user", "sys"))
+            opens = str(sum(r["upstream_opens"] for r in rs))
+        lines.append(f"| {name} | {med['rps'] / 1000:.1f}k | {ratio} | {cpu} | {user} | {system} | {opens} | "
+                     f"{split[name]} |")
+    lines += ["", "Per round (rps / CPU µs per request / upstream connections opened):", ""]
+    for name, rs in rounds.items():
+        cells = ", ".join(f"{r['rps'] / 1000:.1f}k/{r['cpu']:.1f}/{r['upstream_opens']}"
+                          + (f" [{r['errors']}]" if r["errors"] else "") for r in rs)
+        lines.append(f"- {name}: {cells}")
+    requests = {name: sum(r["requests"] for r in rs) for name, rs in rounds.items()}
+    lines += ["", "Requests measured per proxy (all rounds, succeeded only): "
               + ", ".join(f"{n} {c}" for n, c in requests.items()) + ".", ""]
     return "\n".join(lines)
 
@@ -573,6 +727,9 @@ def main() -> int:
     p.add_argument("--n2", type=int, default=12000)
     p.add_argument("--top", type=int, default=25, help="functions listed by --callgrind")
     p.add_argument("--syscalls", action="store_true", help="syscalls per request (perf)")
+    p.add_argument("--h2", action="store_true", help="h2c front end (h2load), HTTP/1.1 upstreams")
+    p.add_argument("--h2-connections", type=int, default=20, help="h2load connections (--h2)")
+    p.add_argument("--h2-streams", type=int, default=10, help="h2load concurrent streams per connection (--h2)")
     args = p.parse_args()
     args.proxies = [x for x in args.proxies.split(",") if x]
     unknown = set(args.proxies) - set(PROXIES)
@@ -589,6 +746,8 @@ def main() -> int:
             report, out = callgrind(args, binary, workdir), RESULTS / f"callgrind-{args.target}.md"
         elif args.syscalls:
             report, out = syscalls(args, binary, workdir), RESULTS / "syscalls.md"
+        elif args.h2:
+            report, out = h2_throughput(args, binary, workdir), RESULTS / "h2.md"
         else:
             report, out = throughput(args, binary, workdir), RESULTS / "latest.md"
     finally:

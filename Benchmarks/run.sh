@@ -5,6 +5,7 @@
 #   Benchmarks/run.sh --rounds 5 --duration 5
 #   Benchmarks/run.sh --callgrind [--target nginx]   # instructions, mallocs, retain/release per request
 #   Benchmarks/run.sh --syscalls           # syscalls per request
+#   Benchmarks/run.sh --h2                 # h2c front end (h2load 20 connections x 10 streams), HTTP/1.1 upstreams
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
