@@ -275,6 +275,8 @@ class H2Client:
             self.sock.settimeout(remaining)
             try:
                 data = self.sock.recv(1 << 20)
+            except socket.timeout:
+                raise AssertionError(f"no complete answer within {timeout}s: {self.state()}") from None
             except (ConnectionResetError, ssl.SSLError):
                 data = b""
             if not data:
@@ -283,6 +285,14 @@ class H2Client:
             self.handle(self.conn.receive_data(data))
             self._send_bodies()
             self.flush()
+
+    def state(self) -> str:
+        """What is outstanding, for failure messages: unsent body bytes and the send windows, and the responses."""
+        unsent = {sid: (len(rest), self.conn.local_flow_control_window(sid)) for sid, rest in self.pending_bodies.items()}
+        answers = {sid: (r.status, len(r.body), r.ended, r.reset) for sid, r in self.responses.items() if not r.done}
+        return (f"unsent body bytes and window per stream {unsent}; connection send window "
+                f"{self.conn.outbound_flow_control_window}; unfinished responses (status, body bytes, ended, reset) "
+                f"{answers}; GOAWAY {self.terminated}")
 
     def handle(self, events) -> None:
         for ev in events:
