@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import http.client
 import json
+import signal
+import threading
+import time
 
 import pytest
 
 from harness.gateway import PEER, Server, Topology, backends, require_kanaria, start_gateway  # noqa: F401 (fixtures)
-from harness.h2 import H2Client, curl_parallel, h2load, nghttp_get, sha256
+from harness.h2 import NO_ERROR, H2Client, RawH2, curl_parallel, h2load, headers_frame, nghttp_get, sha256
 from harness.upstream import blob
 
 MB = 1 << 20
@@ -105,6 +108,40 @@ def test_h2load_every_request_succeeds_and_splits_1600_400(upstreams, start_gate
         result.output
     assert result.status_2xx == 2000, result.output
     assert (len(v1.seen()), len(v2.seen())) == (1600, 400)
+
+
+def test_sigterm_sends_goaway_and_lets_open_streams_finish(upstreams, start_gateway):
+    """On drain (SIGTERM) an HTTP/2 client gets GOAWAY(NO_ERROR) that still covers its open stream; the stream is
+    answered in full, then the connection closes and the proxy exits 0."""
+    require_kanaria("SIGTERM drain is Kanaria's (SIGTERM is nginx's fast shutdown)")
+    v1, v2 = upstreams("v1"), upstreams("v2")
+    proxy = start_gateway(h2c_topology(v1, v2), workers=1)
+    outcome = {}
+    with RawH2(proxy.port) as h:
+        h.handshake()
+        sid = h.new_stream()
+        h.send(headers_frame(sid, h.block([(":method", "GET"), (":scheme", "http"), (":authority", "localhost"),
+                                           (":path", "/slow?ms=1500")])))
+        time.sleep(0.3)  # the request is now waiting on the upstream
+
+        def stop():
+            try:
+                outcome["rc"] = proxy.stop(signal.SIGTERM, timeout=15)
+            except AssertionError as e:
+                outcome["error"] = str(e)
+
+        stopper = threading.Thread(target=stop)
+        stopper.start()
+        ended = lambda: any(f.stream_id == sid and "END_STREAM" in f.flags for f in h.frames)  # noqa: E731
+        h.read(ended, timeout=10)
+        away = h.goaway()
+        assert away is not None, f"no GOAWAY on drain; frames: {h.frames[-5:]}"
+        assert away.error_code == NO_ERROR and away.last_stream_id >= sid, away
+        assert h.stream_outcome(sid) == ("status", 200) and ended(), h.frames[-5:]
+        assert h.body(sid) in (b"v1\n", b"v2\n")
+        assert h.read_until_closed(timeout=10), "the connection stayed open after its last stream"
+        stopper.join(20)
+    assert outcome == {"rc": 0}, outcome
 
 
 # h2 in, HTTP/1.1 out -------------------------------------------------------------------------------------------------
