@@ -344,41 +344,50 @@ final class StreamExchange {
     /// Copies request body bytes from the session into `upstreamOut` (chunk-framed when the length is unknown),
     /// acknowledging them to the client's window, and writes `upstreamOut` to the upstream.
     func pumpRequest() {
-        if !requestEndQueued {
-            let body = session.receivedBody(stream: stream)
-            let room = Self.maxPendingRequestBytes - upstreamOut.readableCount
-            let n = min(body.count, room)
-            if n > 0 {
-                if requestChunked {
-                    upstreamOut.append(hex: n)
-                    upstreamOut.append("\r\n")
+        var copied = false
+        while true {
+            // Copy every buffered run (the session keeps the body in blocks) while there is room.
+            while !requestEndQueued {
+                let run = session.receivedBody(stream: stream)
+                let n = min(run.count, Self.maxPendingRequestBytes - upstreamOut.readableCount)
+                if n > 0 {
+                    if requestChunked {
+                        upstreamOut.append(hex: n)
+                        upstreamOut.append("\r\n")
+                    }
+                    upstreamOut.append(UnsafeRawBufferPointer(rebasing: run[0..<n]))
+                    if requestChunked { upstreamOut.append("\r\n") }
+                    session.consume(stream: stream, count: n)
+                    record.measure.requestBytes &+= UInt64(n)
+                    copied = true
                 }
-                upstreamOut.append(UnsafeRawBufferPointer(rebasing: body[0..<n]))
-                if requestChunked { upstreamOut.append("\r\n") }
-                session.consume(stream: stream, count: n)
-                record.measure.requestBytes &+= UInt64(n)
-                connection.requestFlush()
+                if requestEndReceived && session.receivedBodyCount(stream: stream) == 0 {
+                    if requestChunked { upstreamOut.append("0\r\n\r\n") }
+                    requestEndQueued = true
+                }
+                if n == 0 || n < run.count { break }
             }
-            if requestEndReceived && n == body.count {
-                if requestChunked { upstreamOut.append("0\r\n\r\n") }
-                requestEndQueued = true
-            }
-        }
-        guard let upstream, upstream.state == .active else { return }
-        if !requestHasBody && upstreamHeadCopy.isEmpty && !retried { upstreamHeadCopy.append(contentsOf: upstreamOut.readable) }
-        while !upstreamOut.isEmpty && upstream.writable {
-            switch Syscall.write(upstream.fd, upstreamOut.readable) {
-            case .success(let n):
-                if n < upstreamOut.readableCount { upstream.writable = false }
-                upstreamOut.consume(n)
-            case .failure(let error):
-                upstream.writable = false
-                if error != .wouldBlock {
-                    upstreamFailed(.connectionTermination)
-                    return
+            guard let upstream, upstream.state == .active else { break }
+            if !requestHasBody && upstreamHeadCopy.isEmpty && !retried { upstreamHeadCopy.append(contentsOf: upstreamOut.readable) }
+            var wrote = false
+            while !upstreamOut.isEmpty && upstream.writable {
+                switch Syscall.write(upstream.fd, upstreamOut.readable) {
+                case .success(let n):
+                    if n < upstreamOut.readableCount { upstream.writable = false }
+                    upstreamOut.consume(n)
+                    wrote = true
+                case .failure(let error):
+                    upstream.writable = false
+                    if error != .wouldBlock {
+                        upstreamFailed(.connectionTermination)
+                        return
+                    }
                 }
             }
+            // Room was made: copy more of what the client already sent, if any.
+            if !wrote || requestEndQueued || session.receivedBodyCount(stream: stream) == 0 { break }
         }
+        if copied { connection.requestFlush() }  // the client's window reopens
     }
 
     // MARK: Relaying the response

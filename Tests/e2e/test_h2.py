@@ -146,15 +146,6 @@ def test_sigterm_sends_goaway_and_lets_open_streams_finish(upstreams, start_gate
 
 # h2 in, HTTP/1.1 out -------------------------------------------------------------------------------------------------
 
-# Kanaria at 8549813 sometimes (about 1 run in 5 without content-length, 1 in 10 with it) stops reading the body of
-# the first request on a fresh proxy after about 114 KB: the client's stream window stays 0 and the upstream never
-# gets the rest. Not strict because it passes most runs; remove the mark when fixed (a loop of
-# `pytest Tests/e2e/test_h2.py -k uploads` shows it).
-INTERMITTENT_STALL = pytest.mark.xfail(strict=False, reason="kanaria: an h2 request body relayed to an HTTP/1.1 "
-                                       "upstream intermittently stalls with the client's stream window at 0")
-
-
-@INTERMITTENT_STALL
 @pytest.mark.parametrize("length", ["content-length", "no content-length"])
 def test_h2_client_uploads_1mb_to_http1_upstream(upstreams, start_gateway, length):
     """A 1 MB request body over h2 (flow-controlled DATA frames) reaches the HTTP/1.1 upstream byte for byte:
