@@ -145,8 +145,9 @@ def nghttp_get(urls: list[str], upgrade: bool = False, timeout: float = 120) -> 
         if m and current is not None:
             paths[current] = m.group(1)
             current = None
-    if upgrade and 1 not in paths:
-        paths[1] = urls[0].split("/", 3)[3:] and "/" + urls[0].split("/", 3)[3]
+    if upgrade and 1 not in paths:  # the upgraded request went out as HTTP/1.1 and is answered on stream 1
+        parts = urls[0].split("/", 3)
+        paths[1] = "/" + (parts[3] if len(parts) > 3 else "")
     return NghttpRun(len(re.findall(r"^\[ *[\d.]+\] Connected$", text, re.M)), status, versions, paths, text)
 
 
