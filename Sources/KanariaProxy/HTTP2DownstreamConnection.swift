@@ -28,6 +28,8 @@ final class HTTP2DownstreamConnection {
     /// Position in the worker's list of open HTTP/2 connections.
     var openIndex = -1
     var lastActivity: Int64
+    /// Since when a request head has been incomplete (0: none is), for the header timeout.
+    var incompleteHeadsSince: Int64 = 0
     /// A flush is running: streams asking for one meanwhile are served by its loop.
     private var flushing = false
     private var flushAgain = false

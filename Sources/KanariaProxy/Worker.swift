@@ -397,7 +397,17 @@ final class Worker {
             if connection.streams.isEmpty && now - connection.lastActivity > options.idleTimeoutMilliseconds {
                 connection.beginGoingAway()
                 connection.close()
+            } else if connection.session.incompleteHeads > 0 {
+                // A request head (HEADERS without its last CONTINUATION) must arrive within the header timeout.
+                if connection.incompleteHeadsSince == 0 {
+                    connection.incompleteHeadsSince = now
+                } else if now - connection.incompleteHeadsSince > options.headerTimeoutMilliseconds {
+                    connection.session.terminate(error: .protocolError)
+                    connection.requestFlush()
+                    connection.close()
+                }
             } else {
+                connection.incompleteHeadsSince = 0
                 for exchange in connection.streams.values {
                     if let upstream = exchange.upstream, upstream.state == .connecting,
                        now - upstream.since > options.connectTimeoutMilliseconds {
