@@ -315,20 +315,27 @@ def nstat_active_opens(reset: bool = False) -> int:
     return int(m.group(1)) if m else 0
 
 
-def measure(svc_pids, port: int, args) -> dict:
-    """Warm-up, then one measured wrk run with CPU ticks of the proxy's processes read around it."""
+def measure_load(svc_pids, run_load, client_connections: int) -> dict:
+    """Warm-up, then one measured run of `run_load(warmup: bool)` with CPU ticks of the proxy's processes read around
+    it; upstream connections opened = TcpActiveOpens minus the load generator's own (twice: warm-up and run)."""
     nstat_active_opens(reset=True)
-    wrk(port, args.warmup, args.connections, args.threads)
+    run_load(True)
     pids = svc_pids()
     before = cpu_ticks(pids)
-    run = wrk(port, args.duration, args.connections, args.threads)
+    run = run_load(False)
     after = cpu_ticks(pids)
     opens = nstat_active_opens()
     n = run["requests"]
     user_us = (after[0] - before[0]) * 1e6 / CLK_TCK / n
     sys_us = (after[1] - before[1]) * 1e6 / CLK_TCK / n
     return {**run, "user": user_us, "sys": sys_us, "cpu": user_us + sys_us,
-            "upstream_opens": max(0, opens - 2 * args.connections)}
+            "upstream_opens": max(0, opens - 2 * client_connections)}
+
+
+def measure(svc_pids, port: int, args) -> dict:
+    """HTTP/1.1: wrk."""
+    return measure_load(svc_pids, lambda warmup: wrk(port, args.warmup if warmup else args.duration,
+                                                     args.connections, args.threads), args.connections)
 
 
 def versions() -> str:
@@ -447,18 +454,9 @@ def h2load_version() -> str:
 
 
 def h2_measure(svc_pids, port: int, args) -> dict:
-    nstat_active_opens(reset=True)
-    h2load_run(port, args.warmup, args.h2_connections, args.h2_streams)
-    pids = svc_pids()
-    before = cpu_ticks(pids)
-    run = h2load_run(port, args.duration, args.h2_connections, args.h2_streams)
-    after = cpu_ticks(pids)
-    opens = nstat_active_opens()
-    n = run["requests"]
-    user_us = (after[0] - before[0]) * 1e6 / CLK_TCK / n
-    sys_us = (after[1] - before[1]) * 1e6 / CLK_TCK / n
-    return {**run, "user": user_us, "sys": sys_us, "cpu": user_us + sys_us,
-            "upstream_opens": max(0, opens - 2 * args.h2_connections)}
+    """h2c: h2load."""
+    return measure_load(svc_pids, lambda warmup: h2load_run(port, args.warmup if warmup else args.duration,
+                                                            args.h2_connections, args.h2_streams), args.h2_connections)
 
 
 def h2_throughput(args, binary: Path, workdir: Path) -> str:
