@@ -48,11 +48,12 @@ let package = Package(
         .target(name: "CKanariaLinux"),
         .testTarget(name: "KanariaHTTPTests", dependencies: ["KanariaHTTP"]),
         .testTarget(name: "KanariaRoutingTests", dependencies: ["KanariaRouting", "KanariaHTTP"]),
-        .testTarget(name: "KanariaConfigTests", dependencies: ["KanariaConfig", "KanariaRouting", "KanariaHTTP"]),
+        .testTarget(name: "KanariaConfigTests", dependencies: ["KanariaConfig", "KanariaRouting", "KanariaHTTP", "KanariaTestCertificates"]),
         .testTarget(name: "KanariaProxyTests", dependencies: ["KanariaProxy", "KanariaHTTP"]),
         .testTarget(name: "KanariaDemoTests", dependencies: ["KanariaDemo"]),
         .testTarget(name: "KanariaHTTP2Tests", dependencies: ["KanariaHTTP2", "KanariaHTTP"]),
-        .testTarget(name: "KanariaTLSTests", dependencies: ["KanariaTLS"]),
+        .testTarget(name: "KanariaTLSTests", dependencies: ["KanariaTLS", "KanariaTestCertificates"]),
+        .target(name: "KanariaTestCertificates", path: "Tests/KanariaTestCertificates"),
         .testTarget(name: "KanariaTelemetryTests", dependencies: ["KanariaTelemetry"]),
     ]
 )

@@ -7,34 +7,10 @@ from __future__ import annotations
 import pytest
 
 from harness.client import request
-from harness.proxy import write_config
+from harness.proxy import write_config, tutorial_istio
 from harness.upstream import closed_port
 
-API_ONLY = """apiVersion: networking.istio.io/v1alpha3
-kind: Gateway
-metadata:
-  name: nodejs-gateway
-spec:
-  selector:
-    istio: ingressgateway
-  servers:
-  - port:
-      number: 80
-      name: http
-      protocol: HTTP
-    hosts:
-    - "*"
----
-apiVersion: networking.istio.io/v1alpha3
-kind: VirtualService
-metadata:
-  name: nodejs
-spec:
-  hosts:
-  - "*"
-  gateways:
-  - nodejs-gateway
-  http:
+API_ONLY = tutorial_istio("""\
   - match:
     - uri:
         prefix: /api
@@ -42,21 +18,7 @@ spec:
     - destination:
         host: nodejs
         subset: v1
----
-apiVersion: networking.istio.io/v1alpha3
-kind: DestinationRule
-metadata:
-  name: nodejs
-spec:
-  host: nodejs
-  subsets:
-  - name: v1
-    labels:
-      version: v1
-  - name: v2
-    labels:
-      version: v2
-"""
+""", {'v1': 'v1', 'v2': 'v2'})
 
 pytestmark = pytest.mark.usefixtures("kanaria_only")
 

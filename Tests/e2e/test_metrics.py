@@ -13,7 +13,7 @@ import pytest
 
 from harness.admin import Admin, by, total
 from harness.client import curl_versions, request
-from harness.proxy import write_config
+from harness.proxy import write_config, tutorial_istio
 from harness.upstream import closed_port
 from test_split import versions_on_one_connection
 
@@ -122,31 +122,7 @@ def test_workers_shards_merge_to_what_the_clients_saw(mesh, start_proxy):
     assert abs(seen.count("v1") - 320) <= 2
 
 
-ERRORS = """apiVersion: networking.istio.io/v1alpha3
-kind: Gateway
-metadata:
-  name: nodejs-gateway
-spec:
-  selector:
-    istio: ingressgateway
-  servers:
-  - port:
-      number: 80
-      name: http
-      protocol: HTTP
-    hosts:
-    - "*"
----
-apiVersion: networking.istio.io/v1alpha3
-kind: VirtualService
-metadata:
-  name: nodejs
-spec:
-  hosts:
-  - "*"
-  gateways:
-  - nodejs-gateway
-  http:
+ERRORS = tutorial_istio("""\
   - match:
     - uri:
         prefix: /shark
@@ -187,33 +163,7 @@ spec:
     - destination:
         host: nodejs
         subset: garbage
----
-apiVersion: networking.istio.io/v1alpha3
-kind: DestinationRule
-metadata:
-  name: nodejs
-spec:
-  host: nodejs
-  subsets:
-  - name: v1
-    labels:
-      version: v1
-  - name: v2
-    labels:
-      version: v2
-  - name: empty
-    labels:
-      version: v3
-  - name: refused
-    labels:
-      version: v4
-  - name: reset
-    labels:
-      version: v5
-  - name: garbage
-    labels:
-      version: v6
-"""
+""", {'v1': 'v1', 'v2': 'v2', 'empty': 'v3', 'refused': 'v4', 'reset': 'v5', 'garbage': 'v6'})
 
 
 def test_error_responses_count_with_envoys_flags(tmp_path, upstreams, start_proxy):

@@ -18,7 +18,7 @@ import pytest
 from harness.admin import Admin
 from harness.client import request
 from harness.prometheus import PrometheusServer, require_tool
-from harness.proxy import write_config
+from harness.proxy import write_config, tutorial_istio
 from test_split import versions_on_one_connection
 
 pytestmark = pytest.mark.usefixtures("kanaria_only")
@@ -26,31 +26,7 @@ pytestmark = pytest.mark.usefixtures("kanaria_only")
 SERVICE = "nodejs.default.svc.cluster.local"
 
 # The tutorial's routing plus a route to a subset that has no endpoints (503 "no healthy upstream").
-WITH_BROKEN_ROUTE = """apiVersion: networking.istio.io/v1alpha3
-kind: Gateway
-metadata:
-  name: nodejs-gateway
-spec:
-  selector:
-    istio: ingressgateway
-  servers:
-  - port:
-      number: 80
-      name: http
-      protocol: HTTP
-    hosts:
-    - "*"
----
-apiVersion: networking.istio.io/v1alpha3
-kind: VirtualService
-metadata:
-  name: nodejs
-spec:
-  hosts:
-  - "*"
-  gateways:
-  - nodejs-gateway
-  http:
+WITH_BROKEN_ROUTE = tutorial_istio("""\
   - match:
     - uri:
         prefix: /broken
@@ -67,24 +43,7 @@ spec:
         host: nodejs
         subset: v2
       weight: 20
----
-apiVersion: networking.istio.io/v1alpha3
-kind: DestinationRule
-metadata:
-  name: nodejs
-spec:
-  host: nodejs
-  subsets:
-  - name: v1
-    labels:
-      version: v1
-  - name: v2
-    labels:
-      version: v2
-  - name: v3
-    labels:
-      version: v3
-"""
+""", {'v1': 'v1', 'v2': 'v2', 'v3': 'v3'})
 
 
 def send(port: int, ok: int, broken: int, slow: int = 0, slow_ms: int = 300) -> None:
