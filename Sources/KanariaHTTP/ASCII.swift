@@ -25,23 +25,4 @@
     @inlinable @inline(__always) static func isTargetChar(_ c: UInt8) -> Bool {
         c > 0x20 && c < 0x7F
     }
-
-    @inlinable @inline(__always) static func lower(_ c: UInt8) -> UInt8 {
-        (c >= 65 && c <= 90) ? c | 0x20 : c
-    }
-
-    /// Case-insensitive comparison of `bytes` with `lowercased`, which must already be lowercase ASCII.
-    @inlinable @inline(__always) static func equalsIgnoringCase(_ bytes: UnsafeRawBufferPointer, _ lowercased: StaticString) -> Bool {
-        guard bytes.count == lowercased.utf8CodeUnitCount else { return false }
-        let expected = lowercased.utf8Start
-        for i in 0..<bytes.count where lower(bytes[i]) != expected[i] { return false }
-        return true
-    }
-
-    /// Case-insensitive comparison of two byte runs.
-    @inlinable @inline(__always) static func equalsIgnoringCase(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Bool {
-        guard a.count == b.count else { return false }
-        for i in 0..<a.count where lower(a[i]) != lower(b[i]) { return false }
-        return true
-    }
 }

@@ -85,63 +85,34 @@ private func summarize(
 ) throws(HTTPParseError) {
     switch kind {
     case .contentLength:
-        guard let length = parseContentLength(value) else { throw .badRequest("invalid Content-Length") }
+        guard let length = HTTPBytes.decimal(value) else { throw .badRequest("invalid Content-Length") }
         if let previous = summary.contentLength, previous != length {
             throw .badRequest("conflicting Content-Length fields")
         }
         summary.contentLength = length
     case .transferEncoding:
         summary.transferEncodingCount += 1
-        forEachListElement(value) { element in
-            let chunked = ASCII.equalsIgnoringCase(element, "chunked")
+        HTTPBytes.forEachListElement(value) { element in
+            let chunked = HTTPBytes.equalsIgnoringCase(element, "chunked")
             summary.transferCodingCount += 1
             if !chunked { summary.transferEncodingOnlyChunked = false }
             summary.transferEncodingChunked = chunked
         }
     case .connection:
-        forEachListElement(value) { element in
-            if ASCII.equalsIgnoringCase(element, "close") { summary.connectionClose = true }
-            else if ASCII.equalsIgnoringCase(element, "keep-alive") { summary.connectionKeepAlive = true }
-            else if ASCII.equalsIgnoringCase(element, "upgrade") { summary.connectionUpgrade = true }
+        HTTPBytes.forEachListElement(value) { element in
+            if HTTPBytes.equalsIgnoringCase(element, "close") { summary.connectionClose = true }
+            else if HTTPBytes.equalsIgnoringCase(element, "keep-alive") { summary.connectionKeepAlive = true }
+            else if HTTPBytes.equalsIgnoringCase(element, "upgrade") { summary.connectionUpgrade = true }
         }
     case .host:
         summary.hostCount += 1
         summary.host = span
     case .expect:
-        summary.expectsContinue = ASCII.equalsIgnoringCase(value, "100-continue")
+        summary.expectsContinue = HTTPBytes.equalsIgnoringCase(value, "100-continue")
     case .upgrade:
         summary.hasUpgrade = true
     default:
         break
-    }
-}
-
-/// 1*DIGIT, at most 15 digits (below 2^53, as Envoy and browsers bound it); nil otherwise.
-@inline(__always)
-func parseContentLength(_ value: UnsafeRawBufferPointer) -> Int? {
-    guard !value.isEmpty, value.count <= 15 else { return nil }
-    var n = 0
-    for c in value {
-        guard c >= 48 && c <= 57 else { return nil }
-        n = n &* 10 &+ Int(c &- 48)
-    }
-    return n
-}
-
-/// Calls `body` with each non-empty element of a comma-separated list (RFC 9110 §5.6.1), whitespace trimmed.
-@inline(__always)
-func forEachListElement(_ value: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) -> Void) {
-    var i = 0
-    let n = value.count
-    while i < n {
-        while i < n && (value[i] == ASCII.sp || value[i] == ASCII.htab || value[i] == 44) { i += 1 }
-        let start = i
-        var end = i
-        while i < n && value[i] != 44 {
-            if value[i] != ASCII.sp && value[i] != ASCII.htab { end = i + 1 }
-            i += 1
-        }
-        if end > start { body(UnsafeRawBufferPointer(rebasing: value[start..<end])) }
     }
 }
 

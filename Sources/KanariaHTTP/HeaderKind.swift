@@ -29,24 +29,24 @@ public enum HeaderKind: UInt8, Sendable {
     /// Classifies a field name, case-insensitively.
     public init(name: UnsafeRawBufferPointer) {
         switch name.count {
-        case 2: self = ASCII.equalsIgnoringCase(name, "te") ? .te : .other
-        case 4: self = ASCII.equalsIgnoringCase(name, "host") ? .host : .other
-        case 6: self = ASCII.equalsIgnoringCase(name, "expect") ? .expect : .other
+        case 2: self = HTTPBytes.equalsIgnoringCase(name, "te") ? .te : .other
+        case 4: self = HTTPBytes.equalsIgnoringCase(name, "host") ? .host : .other
+        case 6: self = HTTPBytes.equalsIgnoringCase(name, "expect") ? .expect : .other
         case 7:
-            if ASCII.equalsIgnoringCase(name, "upgrade") { self = .upgrade }
-            else if ASCII.equalsIgnoringCase(name, "trailer") { self = .trailer }
+            if HTTPBytes.equalsIgnoringCase(name, "upgrade") { self = .upgrade }
+            else if HTTPBytes.equalsIgnoringCase(name, "trailer") { self = .trailer }
             else { self = .other }
         case 10:
-            if ASCII.equalsIgnoringCase(name, "connection") { self = .connection }
-            else if ASCII.equalsIgnoringCase(name, "keep-alive") { self = .keepAlive }
+            if HTTPBytes.equalsIgnoringCase(name, "connection") { self = .connection }
+            else if HTTPBytes.equalsIgnoringCase(name, "keep-alive") { self = .keepAlive }
             else { self = .other }
-        case 12: self = ASCII.equalsIgnoringCase(name, "x-request-id") ? .xRequestId : .other
-        case 14: self = ASCII.equalsIgnoringCase(name, "content-length") ? .contentLength : .other
-        case 15: self = ASCII.equalsIgnoringCase(name, "x-forwarded-for") ? .xForwardedFor : .other
-        case 16: self = ASCII.equalsIgnoringCase(name, "proxy-connection") ? .proxyConnection : .other
+        case 12: self = HTTPBytes.equalsIgnoringCase(name, "x-request-id") ? .xRequestId : .other
+        case 14: self = HTTPBytes.equalsIgnoringCase(name, "content-length") ? .contentLength : .other
+        case 15: self = HTTPBytes.equalsIgnoringCase(name, "x-forwarded-for") ? .xForwardedFor : .other
+        case 16: self = HTTPBytes.equalsIgnoringCase(name, "proxy-connection") ? .proxyConnection : .other
         case 17:
-            if ASCII.equalsIgnoringCase(name, "transfer-encoding") { self = .transferEncoding }
-            else if ASCII.equalsIgnoringCase(name, "x-forwarded-proto") { self = .xForwardedProto }
+            if HTTPBytes.equalsIgnoringCase(name, "transfer-encoding") { self = .transferEncoding }
+            else if HTTPBytes.equalsIgnoringCase(name, "x-forwarded-proto") { self = .xForwardedProto }
             else { self = .other }
         default: self = .other
         }

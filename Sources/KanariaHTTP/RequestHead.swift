@@ -70,7 +70,7 @@ public struct RequestView {
     @inlinable public func value(ofField lowercasedName: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer? {
         for field in head.headers {
             if Int(field.name.count) == lowercasedName.count,
-               ASCII.equalsIgnoringCase(field.name.bytes(in: message), lowercasedName) {
+               HTTPBytes.equalsIgnoringCase(field.name.bytes(in: message), lowercasedName) {
                 return field.value.bytes(in: message)
             }
         }

@@ -76,7 +76,7 @@ extension StreamSlot {
             head.append("HTTP/1.1 ")
             head.append(value)
             head.append(byte: 0x20)
-            head.append(reasonPhrase(status))
+            head.append(HTTPStatus.reasonPhrase(status))
             head.append("\r\n")
             response.statusLine = ByteSpan(start: 0, count: head.writeIndex)
             return
@@ -189,44 +189,5 @@ extension StreamSlot {
         headers[firstIndex] = HeaderField(name: ByteSpan(start: lineStart, count: 6),
                                           value: ByteSpan(start: valueStart, count: valueEnd - valueStart),
                                           line: ByteSpan(start: lineStart, count: head.writeIndex - lineStart), kind: .other)
-    }
-}
-
-/// The reason phrase for a status line built from an HTTP/2 :status (empty when the code is not common).
-func reasonPhrase(_ status: Int) -> StaticString {
-    switch status {
-    case 100: "Continue"
-    case 101: "Switching Protocols"
-    case 103: "Early Hints"
-    case 200: "OK"
-    case 201: "Created"
-    case 202: "Accepted"
-    case 204: "No Content"
-    case 206: "Partial Content"
-    case 301: "Moved Permanently"
-    case 302: "Found"
-    case 303: "See Other"
-    case 304: "Not Modified"
-    case 307: "Temporary Redirect"
-    case 308: "Permanent Redirect"
-    case 400: "Bad Request"
-    case 401: "Unauthorized"
-    case 403: "Forbidden"
-    case 404: "Not Found"
-    case 405: "Method Not Allowed"
-    case 408: "Request Timeout"
-    case 409: "Conflict"
-    case 410: "Gone"
-    case 413: "Content Too Large"
-    case 414: "URI Too Long"
-    case 415: "Unsupported Media Type"
-    case 429: "Too Many Requests"
-    case 431: "Request Header Fields Too Large"
-    case 500: "Internal Server Error"
-    case 501: "Not Implemented"
-    case 502: "Bad Gateway"
-    case 503: "Service Unavailable"
-    case 504: "Gateway Timeout"
-    default: ""
     }
 }

@@ -47,30 +47,13 @@ public struct LocalResponse: Sendable {
 
     /// The whole message on the wire (HEAD requests get the head only).
     func serialized(headRequest: Bool, close: Bool) -> [UInt8] {
-        var head = "HTTP/1.1 \(status) \(Self.reason(status))\r\n"
+        var head = "HTTP/1.1 \(status) \(HTTPStatus.reasonPhrase(status))\r\n"
         for (name, value) in headers { head += "\(name): \(value)\r\n" }
         let bodiless = status == 304 || status == 204  // RFC 9110 §8.6: no Content-Length that would mislead
         if !bodiless { head += "content-length: \(body.count)\r\n" }
         if close { head += "connection: close\r\n" }
         head += "\r\n"
         return headRequest || bodiless ? Array(head.utf8) : Array(head.utf8) + body
-    }
-
-    static func reason(_ status: Int) -> String {
-        switch status {
-        case 200: "OK"
-        case 204: "No Content"
-        case 304: "Not Modified"
-        case 400: "Bad Request"
-        case 404: "Not Found"
-        case 405: "Method Not Allowed"
-        case 409: "Conflict"
-        case 413: "Content Too Large"
-        case 422: "Unprocessable Content"
-        case 500: "Internal Server Error"
-        case 503: "Service Unavailable"
-        default: "Status \(status)"
-        }
     }
 }
 

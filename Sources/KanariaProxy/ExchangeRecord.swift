@@ -96,7 +96,7 @@ struct ExchangeRecord {
             case .xForwardedFor: entry.set(.forwardedFor, field.value.bytes(in: message))
             case .xRequestId: entry.set(.requestID, field.value.bytes(in: message))
             case .other where field.name.count == 10
-                && ASCIIBytes.equalsIgnoringCase(field.name.bytes(in: message), "user-agent"):
+                && HTTPBytes.equalsIgnoringCase(field.name.bytes(in: message), "user-agent"):
                 entry.set(.userAgent, field.value.bytes(in: message))
             default: break
             }
@@ -120,18 +120,5 @@ struct ExchangeRecord {
         log = nil
         entry.set(.upstreamLocalAddress, address)
         log = entry
-    }
-}
-
-/// Case-insensitive comparison for the few names the proxy looks for outside `HeaderKind`.
-enum ASCIIBytes {
-    static func equalsIgnoringCase(_ bytes: UnsafeRawBufferPointer, _ lowercased: StaticString) -> Bool {
-        guard bytes.count == lowercased.utf8CodeUnitCount else { return false }
-        let expected = lowercased.utf8Start
-        for i in 0..<bytes.count {
-            let c = bytes[i]
-            if ((c >= 65 && c <= 90) ? c | 0x20 : c) != expected[i] { return false }
-        }
-        return true
     }
 }

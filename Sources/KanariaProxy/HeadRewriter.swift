@@ -1,5 +1,6 @@
 import KanariaHTTP
 import KanariaHTTP2
+import KanariaRouting
 
 /// Builds the heads the proxy sends: the upstream request from the client's, the client response from the
 /// upstream's, and the proxy's own answers. Pure: bytes in, bytes out.
@@ -139,7 +140,7 @@ enum HeadRewriter {
         out.append("HTTP/1.1 ")
         out.append(decimal: status)
         out.append(byte: 0x20)
-        out.append(reasonPhrase(status))
+        out.append(HTTPStatus.reasonPhrase(status))
         out.append("\r\ncontent-length: ")
         out.append(decimal: body.utf8.count)
         if !body.isEmpty { out.append("\r\ncontent-type: text/plain") }
@@ -152,42 +153,15 @@ enum HeadRewriter {
         out.append("\r\n\r\n")
         if !headRequest { out.append(body) }
     }
-
-    static func reasonPhrase(_ status: Int) -> StaticString {
-        switch status {
-        case 100: "Continue"
-        case 200: "OK"
-        case 301: "Moved Permanently"
-        case 400: "Bad Request"
-        case 404: "Not Found"
-        case 408: "Request Timeout"
-        case 413: "Content Too Large"
-        case 414: "URI Too Long"
-        case 431: "Request Header Fields Too Large"
-        case 500: "Internal Server Error"
-        case 501: "Not Implemented"
-        case 502: "Bad Gateway"
-        case 503: "Service Unavailable"
-        case 504: "Gateway Timeout"
-        case 505: "HTTP Version Not Supported"
-        default: "Unknown"
-        }
-    }
 }
 
 /// Generates `x-request-id` values: random UUIDs (version 4, RFC 9562) from a per-worker generator.
 struct RequestIDGenerator {
-    private var state: UInt64
+    private var random: SplitMix64
 
-    init(seed: UInt64) { state = seed }
+    init(seed: UInt64) { random = SplitMix64(seed: seed) }
 
-    private mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    private mutating func next() -> UInt64 { random.next() }
 
     /// Appends 36 characters: xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx.
     mutating func appendUUID(to out: inout ByteBuffer) {

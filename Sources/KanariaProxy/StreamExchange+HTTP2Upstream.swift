@@ -165,10 +165,7 @@ extension StreamExchange {
             if responsePhase == .awaitingHead {
                 releaseHTTP2UpstreamStream()
                 upstream2 = nil
-                let failure: DownstreamConnection.UpstreamFailure = error == .refusedStream ? .connectionTermination : .connectionTermination
-                record.measure.flags.insert(failure.responseFlag)
-                record.measure.details = failure.responseCodeDetails
-                respondLocally(status: failure.status, body: failure.body)
+                answerUpstreamFailure(.connectionTermination)
                 return
             }
             record.measure.flags.insert(.UC)
@@ -187,9 +184,7 @@ extension StreamExchange {
         }
         if responsePhase == .awaitingHead {
             upstream2 = nil
-            record.measure.flags.insert(failure.responseFlag)
-            record.measure.details = failure.responseCodeDetails
-            respondLocally(status: failure.status, body: failure.body)
+            answerUpstreamFailure(failure)
             return
         }
         // Mid-response: the client's stream is reset; releasing it takes back what it was lent.

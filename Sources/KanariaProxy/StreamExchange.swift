@@ -165,9 +165,9 @@ final class StreamExchange {
 
     private func isGRPC(_ head: RequestHead, _ message: UnsafeRawBufferPointer) -> Bool {
         for field in head.headers where field.name.count == 12 {
-            if ASCIIBytes.equalsIgnoringCase(field.name.bytes(in: message), "content-type") {
+            if HTTPBytes.equalsIgnoringCase(field.name.bytes(in: message), "content-type") {
                 let value = field.value.bytes(in: message)
-                return value.count >= 16 && ASCIIBytes.equalsIgnoringCase(UnsafeRawBufferPointer(rebasing: value[0..<16]), "application/grpc")
+                return value.count >= 16 && HTTPBytes.equalsIgnoringCase(UnsafeRawBufferPointer(rebasing: value[0..<16]), "application/grpc")
             }
         }
         return false
@@ -330,8 +330,13 @@ final class StreamExchange {
                 return
             }
         }
-        record.measure.flags.insert(failure.responseFlag)
         if retried { record.measure.flags.insert(.URX) }
+        answerUpstreamFailure(failure)
+    }
+
+    /// Answers the stream as Envoy does when the upstream failed before its response began.
+    func answerUpstreamFailure(_ failure: DownstreamConnection.UpstreamFailure) {
+        record.measure.flags.insert(failure.responseFlag)
         record.measure.details = failure.responseCodeDetails
         respondLocally(status: failure.status, body: failure.body)
     }

@@ -140,6 +140,18 @@ final class Worker {
         }
     }
 
+    /// Watches a connection's socket, edge-triggered for reading and writing; its events come back tagged with
+    /// the (unretained) connection object itself.
+    private func watch(_ fd: Int32, for connection: AnyObject, tag: UInt64, replacing: Bool = false) throws(Errno) {
+        let token = UInt64(UInt(bitPattern: Unmanaged.passUnretained(connection).toOpaque())) | tag
+        let events: EpollEvents = [.readable, .writable, .peerHangUp, .edgeTriggered]
+        if replacing {
+            try epoll.modify(fd, events: events, token: token)
+        } else {
+            try epoll.add(fd, events: events, token: token)
+        }
+    }
+
     // MARK: Access log
 
     /// Formats one line into this worker's buffer; it is written at the end of the loop turn.
@@ -171,9 +183,8 @@ final class Worker {
                     connection.clientEndpoint = Array(peer.description.utf8)
                     connection.localEndpoint = entry.localAddress
                 }
-                let token = UInt64(UInt(bitPattern: Unmanaged.passUnretained(connection).toOpaque())) | Token.downstreamTag
                 do {
-                    try epoll.add(fd, events: [.readable, .writable, .peerHangUp, .edgeTriggered], token: token)
+                    try watch(fd, for: connection, tag: Token.downstreamTag)
                 } catch {
                     Syscall.close(fd)
                     spareDownstreams.append(connection)
@@ -209,9 +220,8 @@ final class Worker {
     /// h2c upgrade): same socket, new epoll token.
     func upgradeToHTTP2(_ client: DownstreamConnection, session: HTTP2Session) -> HTTP2DownstreamConnection? {
         let connection = HTTP2DownstreamConnection(from: client, session: session)
-        let token = UInt64(UInt(bitPattern: Unmanaged.passUnretained(connection).toOpaque())) | Token.http2Tag
         do {
-            try epoll.modify(connection.fd, events: [.readable, .writable, .peerHangUp, .edgeTriggered], token: token)
+            try watch(connection.fd, for: connection, tag: Token.http2Tag, replacing: true)
         } catch {
             return nil
         }
@@ -245,9 +255,8 @@ final class Worker {
         if let connection = pool.http2.first(where: { $0.acceptsStreams }) { return connection }
         guard let address = pool.address, case .success(let fd) = Socket.connect(to: address) else { return nil }
         let connection = HTTP2UpstreamConnection(worker: self, fd: fd, pool: pool)
-        let token = UInt64(UInt(bitPattern: Unmanaged.passUnretained(connection).toOpaque())) | Token.http2UpstreamTag
         do {
-            try epoll.add(fd, events: [.readable, .writable, .peerHangUp, .edgeTriggered], token: token)
+            try watch(fd, for: connection, tag: Token.http2UpstreamTag)
         } catch {
             Syscall.close(fd)
             return nil
@@ -308,9 +317,8 @@ final class Worker {
         guard case .success(let fd) = Socket.connect(to: address) else { return nil }
         let connection = spareUpstreams.popLast() ?? UpstreamConnection()
         connection.reset(fd: fd, pool: pool, now: now)
-        let token = UInt64(UInt(bitPattern: Unmanaged.passUnretained(connection).toOpaque())) | Token.upstreamTag
         do {
-            try epoll.add(fd, events: [.readable, .writable, .peerHangUp, .edgeTriggered], token: token)
+            try watch(fd, for: connection, tag: Token.upstreamTag)
         } catch {
             Syscall.close(fd)
             connection.fd = -1

@@ -47,11 +47,11 @@ func randomWeightedPick(_ weights: UnsafeBufferPointer<Int>, draw: UInt64, total
 
 /// A small, fast pseudo-random generator (SplitMix64); seeded by the caller, so routing stays reproducible in tests.
 public struct SplitMix64: RandomNumberGenerator, Sendable {
-    private var state: UInt64
+    @usableFromInline var state: UInt64
 
     public init(seed: UInt64) { state = seed }
 
-    public mutating func next() -> UInt64 {
+    @inlinable public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9

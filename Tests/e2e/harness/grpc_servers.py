@@ -33,6 +33,7 @@ import h2.connection
 import h2.events
 import h2.exceptions
 
+from harness.server import ThreadedServer
 from harness.upstream import blob
 
 SERVICE = "demo.Echo"
@@ -126,7 +127,7 @@ class _Stream:
     length: int = 0
 
 
-class H2Upstream:
+class H2Upstream(ThreadedServer):
     """An h2c server (prior knowledge) on 127.0.0.1:<ephemeral port>, one thread per connection."""
 
     def __init__(self, version: str):
@@ -134,51 +135,11 @@ class H2Upstream:
         self.requests: list[H2SeenRequest] = []
         self.accepts = 0
         self.protocol_errors = 0  # connections that did not speak HTTP/2 (e.g. sent HTTP/1.1)
-        self._lock = threading.Lock()
-        self._conns: set[socket.socket] = set()
-        self._stopping = False
-        self._listener = socket.socket()
-        self._listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._listener.bind(("127.0.0.1", 0))
-        self._listener.listen(128)
-        self.port = self._listener.getsockname()[1]
-        self._thread = threading.Thread(target=self._accept_loop, daemon=True, name=f"h2-{version}-{self.port}")
-
-    def start(self) -> "H2Upstream":
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stopping = True
-        try:
-            self._listener.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
-        self._listener.close()
-        with self._lock:
-            conns = list(self._conns)
-        for c in conns:
-            try:
-                c.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-        self._thread.join(5)
+        self._open(f"h2-{version}", backlog=128)
 
     def seen(self) -> list[H2SeenRequest]:
         with self._lock:
             return list(self.requests)
-
-    def _accept_loop(self) -> None:
-        while not self._stopping:
-            try:
-                conn, _ = self._listener.accept()
-            except OSError:
-                return
-            with self._lock:
-                self.accepts += 1
-                ordinal = self.accepts
-                self._conns.add(conn)
-            threading.Thread(target=self._serve, args=(conn, ordinal), daemon=True).start()
 
     def _serve(self, sock: socket.socket, ordinal: int) -> None:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)

@@ -263,39 +263,16 @@ http {{
             raise AssertionError(f"nginx did not start:\n{self.output.text()}")
 
 
-# The tutorial's Gateway and the head of its VirtualService `nodejs`, up to `http:`.
-_SEED_GATEWAY_AND_ROUTES_HEAD = """apiVersion: networking.istio.io/v1alpha3
-kind: Gateway
-metadata:
-  name: nodejs-gateway
-spec:
-  selector:
-    istio: ingressgateway
-  servers:
-  - port:
-      number: 80
-      name: http
-      protocol: HTTP
-    hosts:
-    - "*"
----
-apiVersion: networking.istio.io/v1alpha3
-kind: VirtualService
-metadata:
-  name: nodejs
-spec:
-  hosts:
-  - "*"
-  gateways:
-  - nodejs-gateway
-  http:
-"""
+def _seed_gateway_and_routes_head() -> str:
+    """The tutorial's Gateway and the head of its VirtualService `nodejs`, up to `http:`, from the seed file."""
+    seed = (seed_dir() / "node-istio.yaml").read_text()
+    return seed[:seed.index("  http:\n") + len("  http:\n")]
 
 
 def tutorial_istio(http_routes: str, subsets: dict[str, str]) -> str:
     """The tutorial's node-istio.yaml with other `http:` routes (YAML, list items at two spaces) and a
     DestinationRule `nodejs` with `subsets` (subset name → its `version` label)."""
     rules = "".join(f"  - name: {name}\n    labels:\n      version: {version}\n" for name, version in subsets.items())
-    return (_SEED_GATEWAY_AND_ROUTES_HEAD + http_routes
+    return (_seed_gateway_and_routes_head() + http_routes
             + "---\napiVersion: networking.istio.io/v1alpha3\nkind: DestinationRule\nmetadata:\n  name: nodejs\n"
             + "spec:\n  host: nodejs\n  subsets:\n" + rules)

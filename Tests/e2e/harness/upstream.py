@@ -22,10 +22,11 @@ import json
 import random
 import socket
 import struct
-import threading
 import time
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs, urlsplit
+
+from harness.server import ThreadedServer
 
 BEHAVIOURS = ("ok", "reset", "close", "garbage")
 
@@ -64,7 +65,7 @@ class BadRequest(Exception):
 
 
 @dataclass
-class Upstream:
+class Upstream(ThreadedServer):
     """An upstream server on 127.0.0.1:<ephemeral port>. Use as a context manager or call start()/stop()."""
 
     version: str = "v1"
@@ -74,61 +75,13 @@ class Upstream:
 
     def __post_init__(self) -> None:
         assert self.behaviour in BEHAVIOURS, self.behaviour
-        self._lock = threading.Lock()
-        self._conns: set[socket.socket] = set()
-        self._stopping = False
-        self._listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._listener.bind(("127.0.0.1", 0))
-        self._listener.listen(256)
-        self.port: int = self._listener.getsockname()[1]
-        self._thread = threading.Thread(target=self._accept_loop, name=f"upstream-{self.version}-{self.port}", daemon=True)
-
-    # lifecycle ------------------------------------------------------------------------------------------------------
-
-    def start(self) -> "Upstream":
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stopping = True
-        try:
-            self._listener.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
-        self._listener.close()
-        with self._lock:
-            conns = list(self._conns)
-        for conn in conns:
-            try:
-                conn.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-        self._thread.join(timeout=5)
-
-    def __enter__(self) -> "Upstream":
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
+        self._open(f"upstream-{self.version}")
 
     def seen(self) -> list[SeenRequest]:
         with self._lock:
             return list(self.requests)
 
     # serving --------------------------------------------------------------------------------------------------------
-
-    def _accept_loop(self) -> None:
-        while not self._stopping:
-            try:
-                conn, _ = self._listener.accept()
-            except OSError:
-                return
-            with self._lock:
-                self.accepts += 1
-                ordinal = self.accepts
-                self._conns.add(conn)
-            threading.Thread(target=self._serve, args=(conn, ordinal), daemon=True).start()
 
     def _serve(self, conn: socket.socket, ordinal: int) -> None:
         conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
