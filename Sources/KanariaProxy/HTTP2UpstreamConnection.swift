@@ -203,7 +203,7 @@ final class HTTP2UpstreamConnection {
     }
 
     /// Closes the connection; every stream still open fails with `failure`.
-    func close(failure: DownstreamConnection.UpstreamFailure) {
+    func close(failure: UpstreamFailure) {
         guard state != .closed else { return }
         state = .closed
         let open = owners

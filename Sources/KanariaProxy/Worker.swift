@@ -15,6 +15,7 @@ final class Worker {
         static let upstreamTag: UInt64 = 2
         static let http2Tag: UInt64 = 3
         static let http2UpstreamTag: UInt64 = 4
+        static let streamTag: UInt64 = 5
         static let tagMask: UInt64 = 15
         static let wake: UInt64 = 0 << 4
         static let timer: UInt64 = 1 << 4
@@ -34,6 +35,8 @@ final class Worker {
     var routing: RoutingState
     var pools: [EndpointPool]
     var requestIDs: RequestIDGenerator
+    /// Pending exchange deadlines (timeouts, retry back-offs).
+    private var deadlines = DeadlineQueue()
     /// Coarse monotonic time of the current loop turn, in milliseconds.
     private(set) var now: Int64
     private(set) var draining = false
@@ -94,7 +97,7 @@ final class Worker {
     /// Runs until a drain completes.
     func run() {
         while true {
-            let count = epoll.wait(timeoutMilliseconds: -1)
+            let count = epoll.wait(timeoutMilliseconds: deadlines.isEmpty ? -1 : deadlines.waitMilliseconds(now: monotonicMilliseconds()))
             now = monotonicMilliseconds()
             if control.generation != snapshotGeneration { adoptNewSnapshot() }
             for i in 0..<count {
@@ -116,6 +119,7 @@ final class Worker {
                     handleControl(token, events)
                 }
             }
+            if !deadlines.isEmpty { fireDueDeadlines() }
             recycleRetired()
             if !accessLogBuffer.isEmpty { flushAccessLog() }
             if draining && (open.isEmpty && openHTTP2.isEmpty || now >= drainDeadline) { break }
@@ -143,12 +147,42 @@ final class Worker {
     /// Watches a connection's socket, edge-triggered for reading and writing; its events come back tagged with
     /// the (unretained) connection object itself.
     private func watch(_ fd: Int32, for connection: AnyObject, tag: UInt64, replacing: Bool = false) throws(Errno) {
-        let token = UInt64(UInt(bitPattern: Unmanaged.passUnretained(connection).toOpaque())) | tag
+        let token = Self.token(for: connection, tag: tag)
         let events: EpollEvents = [.readable, .writable, .peerHangUp, .edgeTriggered]
         if replacing {
             try epoll.modify(fd, events: events, token: token)
         } else {
             try epoll.add(fd, events: events, token: token)
+        }
+    }
+
+    /// The token of `object` (unretained) with `tag`: how epoll events and deadlines name their owner.
+    static func token(for object: AnyObject, tag: UInt64) -> UInt64 {
+        UInt64(UInt(bitPattern: Unmanaged.passUnretained(object).toOpaque())) | tag
+    }
+
+    // MARK: Deadlines
+
+    /// Sets (or, with 0, cancels) the deadline of an exchange; `deadlinePassed` is called on its owner once
+    /// `time` has come.
+    @inline(__always)
+    func schedule(_ slot: DeadlineSlot, at time: Int64) {
+        if time == 0 && !slot.isScheduled { return }
+        deadlines.schedule(slot, at: time)
+    }
+
+    /// Tells the owners of every deadline that has passed.
+    private func fireDueDeadlines() {
+        while let slot = deadlines.popDue(now: now) {
+            let pointer = UnsafeRawPointer(bitPattern: UInt(slot.owner & ~Token.tagMask))!
+            switch slot.owner & Token.tagMask {
+            case Token.downstreamTag:
+                Unmanaged<DownstreamConnection>.fromOpaque(pointer)._withUnsafeGuaranteedRef { $0.deadlinePassed() }
+            case Token.streamTag:
+                Unmanaged<StreamExchange>.fromOpaque(pointer)._withUnsafeGuaranteedRef { $0.deadlinePassed() }
+            default:
+                break
+            }
         }
     }
 
