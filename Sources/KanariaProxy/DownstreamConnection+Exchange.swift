@@ -144,15 +144,7 @@ extension DownstreamConnection {
     private func redirectToHTTPS(_ message: UnsafeRawBufferPointer) {
         var location = ByteBuffer(capacity: 256)
         defer { location.deallocate() }
-        location.append("https://")
-        let authority = head.authority.bytes(in: message)
-        var hostEnd = authority.count
-        if let colon = authority.lastIndex(of: UInt8(ascii: ":")), !authority[colon...].contains(UInt8(ascii: "]")) {
-            hostEnd = colon
-        }
-        location.append(UnsafeRawBufferPointer(rebasing: authority[..<hostEnd]))
-        if head.path.isEmpty || message[Int(head.path.start)] != UInt8(ascii: "/") { location.append(byte: UInt8(ascii: "/")) }
-        location.append(head.path.bytes(in: message))
+        HeadRewriter.writeHTTPSLocation(head, message: message, into: &location)
         finishHead()
         record.measure.details = "direct_response"
         respondLocally(status: 301, body: "", close: requestHasBody, location: location.readable)

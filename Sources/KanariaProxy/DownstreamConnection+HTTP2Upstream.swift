@@ -17,7 +17,7 @@ extension DownstreamConnection {
         h2RequestLent = 0
         h2ResponseChunked = false
         h2ResponseEnded = false
-        guard let headers = h2Headers, let upstream = worker.acquireHTTP2Upstream(endpoint: machine.endpoint),
+        guard let headers = h2Headers, let upstream = worker.acquireHTTP2Upstream(endpoint: machine.endpoint, destination: record.measure.destination),
               let stream = upstream.open(headers, method: requestMethod, endStream: requestSent,
                                          owner: .client(Unmanaged.passUnretained(self))) else {
             failExchange(.connectFailure)

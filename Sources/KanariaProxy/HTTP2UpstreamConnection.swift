@@ -29,6 +29,8 @@ final class HTTP2UpstreamConnection {
     private var owners: [Int32: HTTP2UpstreamStreamOwner] = [:]
     /// Exchanges whose response head waits for the end of the current batch of events.
     private var pendingHeads: [StreamExchange] = []
+    /// The metrics destination of the exchange the connection was opened for (counted as opened under it).
+    var openedFor: Int32 = 0
     /// When the connect began, or when the connection last carried no stream.
     var since: Int64
     private var flushing = false
@@ -96,7 +98,7 @@ final class HTTP2UpstreamConnection {
                 return
             }
             state = .active
-            worker.shard.upstreamConnectionOpened(destination: 0)
+            worker.shard.upstreamConnectionOpened(destination: openedFor)
         }
         drive()
     }

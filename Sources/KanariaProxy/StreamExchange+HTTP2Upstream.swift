@@ -15,7 +15,7 @@ extension StreamExchange {
         upstreamStreamEnded = false
         responseLentFromUpstream = 0
         requestBodyLent = 0
-        guard let upstream = worker.acquireHTTP2Upstream(endpoint: machine.endpoint),
+        guard let upstream = worker.acquireHTTP2Upstream(endpoint: machine.endpoint, destination: record.measure.destination),
               let stream = upstream.open(headers, method: requestMethod, endStream: !requestHasBody,
                                          owner: .stream(Unmanaged.passUnretained(self))) else {
             upstreamFailed(.connectFailure)

@@ -250,12 +250,10 @@ final class StreamExchange {
     }
 
     private func httpsLocation(_ head: RequestHead, _ message: UnsafeRawBufferPointer) -> [UInt8] {
-        let authority = head.authority.bytes(in: message)
-        var hostEnd = authority.count
-        if let colon = authority.lastIndex(of: UInt8(ascii: ":")), !authority[colon...].contains(UInt8(ascii: "]")) {
-            hostEnd = colon
-        }
-        return Array("https://".utf8) + Array(authority[..<hostEnd]) + Array(head.path.bytes(in: message))
+        var location = ByteBuffer(capacity: 256)
+        defer { location.deallocate() }
+        HeadRewriter.writeHTTPSLocation(head, message: message, into: &location)
+        return Array(location.readable)
     }
 
     /// Answers the stream with a response of the proxy's own.

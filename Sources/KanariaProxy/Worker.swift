@@ -284,11 +284,12 @@ final class Worker {
     }
 
     /// An h2c connection to `endpoint` with room for another stream: an open one, or a new one being connected.
-    func acquireHTTP2Upstream(endpoint: Int) -> HTTP2UpstreamConnection? {
+    func acquireHTTP2Upstream(endpoint: Int, destination: Int32) -> HTTP2UpstreamConnection? {
         let pool = pools[endpoint]
         if let connection = pool.http2.first(where: { $0.acceptsStreams }) { return connection }
         guard let address = pool.address, case .success(let fd) = Socket.connect(to: address) else { return nil }
         let connection = HTTP2UpstreamConnection(worker: self, fd: fd, pool: pool)
+        connection.openedFor = destination
         do {
             try watch(fd, for: connection, tag: Token.http2UpstreamTag)
         } catch {
