@@ -39,19 +39,18 @@ extension DownstreamConnection {
     /// Writes the request as the upstream will get it (HTTP/1.1 head into `upstreamHead`, or HTTP/2 fields), once
     /// per exchange: every try sends the same, then drops the client's head from `inbound`.
     private func prepareUpstreamRequest(_ message: UnsafeRawBufferPointer) {
-        let cluster = snapshot.table.clusters[machine.cluster]
-        upstreamIsHTTP2 = cluster.upstreamProtocol == .http2
-        let authority = worker.pools[machine.endpoint].authority
+        upstreamIsHTTP2 = snapshot.table.clusters[machine.cluster].upstreamProtocol == .http2
+        let pool = worker.pools[machine.endpoint]
         if upstreamIsHTTP2 {
             let headers = h2Headers ?? HTTP2HeaderBlock(capacity: 1024)
             h2Headers = headers
             HeadRewriter.writeUpstreamRequest(head, message: message, clientAddress: clientAddress, scheme: transport.scheme,
-                                              generatedRequestID: requestID.readable, defaultAuthority: authority,
+                                              generatedRequestID: requestID.readable, defaultAuthority: pool.authority,
                                               into: headers)
             requestBody = BodyTracker(framing: head.framing, dechunk: true)
         } else {
             upstreamHead.clear()
-            authority.withUnsafeBytes { defaultHost in
+            pool.authority.withUnsafeBytes { defaultHost in
                 clientAddress.withUnsafeBytes { client in
                     HeadRewriter.writeUpstreamRequest(head, message: message, clientAddress: client,
                                                       generatedRequestID: requestID.readable, defaultHost: defaultHost,

@@ -74,7 +74,6 @@ struct ExchangeMachine {
     /// Tries started (1 for the first), and retries among them.
     private(set) var tries = 0
     private(set) var retriesDone = 0
-    private(set) var policy = ExchangePolicy.istioDefault
     /// Route deadline, per-try deadline and back-off end, in monotonic milliseconds; 0: none.
     private var routeDeadline: Int64 = 0
     private var tryDeadline: Int64 = 0
@@ -109,8 +108,8 @@ struct ExchangeMachine {
         }
         self.route = route
         self.cluster = cluster
-        policy = snapshot.routePolicies[route]
-        if policy.timeoutMilliseconds > 0 { routeDeadline = now + policy.timeoutMilliseconds }
+        let timeout = snapshot.routePolicies[route].timeoutMilliseconds
+        if timeout > 0 { routeDeadline = now + timeout }
         return startTry(snapshot: snapshot, routing: &routing, now: now)
     }
 
@@ -132,7 +131,8 @@ struct ExchangeMachine {
         tries += 1
         phase = .trying
         waitUntil = 0
-        tryDeadline = policy.perTryTimeoutMilliseconds > 0 ? now + policy.perTryTimeoutMilliseconds : 0
+        let perTry = snapshot.routePolicies[route].perTryTimeoutMilliseconds
+        tryDeadline = perTry > 0 ? now + perTry : 0
         return .connect
     }
 
@@ -168,7 +168,8 @@ struct ExchangeMachine {
                                routing: inout RoutingState, now: Int64) -> ExchangeAction {
         guard phase == .trying else { return .none }
         let outcome = ExchangePolicy.TryOutcome.answered(status: status, grpcStatus: grpcStatus)
-        if retriesDone < policy.retries && replayable && policy.retries(outcome) && !deadlinePassed(now) {
+        // (A 1xx or 2xx answer is never retried, even if listed in retriable status codes.)
+        if replayable && status >= 300 && mayRetry(outcome, snapshot: snapshot, now: now) {
             return scheduleRetry(snapshot: snapshot, routing: &routing, now: now)
         }
         phase = .relaying
@@ -216,6 +217,7 @@ struct ExchangeMachine {
 
     private mutating func retryOrAnswer(_ outcome: ExchangePolicy.TryOutcome, answer: LocalAnswer, replayable: Bool,
                                         snapshot: ConfigSnapshot, routing: inout RoutingState, now: Int64) -> ExchangeAction {
+        let policy = snapshot.routePolicies[route]
         let wanted = policy.retries(outcome)
         if wanted && replayable && retriesDone < policy.retries && !deadlinePassed(now) {
             return scheduleRetry(snapshot: snapshot, routing: &routing, now: now)
@@ -227,10 +229,16 @@ struct ExchangeMachine {
         return .answer(answer)
     }
 
+    /// Whether the route's policy retries `outcome` and has a retry left before the route deadline.
+    private func mayRetry(_ outcome: ExchangePolicy.TryOutcome, snapshot: ConfigSnapshot, now: Int64) -> Bool {
+        let policy = snapshot.routePolicies[route]
+        return retriesDone < policy.retries && !deadlinePassed(now) && policy.retries(outcome)
+    }
+
     private mutating func scheduleRetry(snapshot: ConfigSnapshot, routing: inout RoutingState, now: Int64) -> ExchangeAction {
         retriesDone += 1
         tryDeadline = 0
-        let delay = policy.backOffMilliseconds(retry: retriesDone, draw: routing.nextDraw())
+        let delay = snapshot.routePolicies[route].backOffMilliseconds(retry: retriesDone, draw: routing.nextDraw())
         guard delay > 0 else { return startTry(snapshot: snapshot, routing: &routing, now: now) }
         phase = .backingOff
         waitUntil = now + delay
