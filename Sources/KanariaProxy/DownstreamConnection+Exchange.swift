@@ -27,6 +27,7 @@ extension DownstreamConnection {
         case .connect:
             prepareUpstreamRequest(message)
             phase = .exchanging
+            worker.schedule(deadline, at: machine.nextDeadline)
             startTry()
         case .redirectToHTTPS:
             redirectToHTTPS(message)
@@ -285,9 +286,9 @@ extension DownstreamConnection {
             let result: Result<Int, Errno>
             if headLeft > 0 {
                 let head = UnsafeRawBufferPointer(rebasing: upstreamHead.readable[upstreamHeadSent...])
-                result = bodyReady > 0 ? Syscall.writev(upstream.fd, head, body) : Syscall.write(upstream.fd, head)
+                result = worker.io.write(upstream.fd, head, body)
             } else {
-                result = Syscall.write(upstream.fd, body)
+                result = worker.io.write(upstream.fd, body)
             }
             switch result {
             case .success(let n):
@@ -339,7 +340,7 @@ extension DownstreamConnection {
                     failExchange(upstream.inbound.isEmpty ? .connectionTermination : .protocolError)
                     return true
                 }
-                guard upstream.readable, upstream.readSome(limit: worker.headLimits.maxHeadBytes + 1) else { return progressed }
+                guard upstream.readable, upstream.readSome(limit: worker.headLimits.maxHeadBytes + 1, io: worker.io) else { return progressed }
                 progressed = true
             case .body:
                 if !responseBody.endIdentified {
@@ -368,7 +369,7 @@ extension DownstreamConnection {
                     }
                     guard upstream.readable else { return progressed }
                     upstream.inbound.compact()
-                    guard upstream.readSome(limit: 0) else { return progressed }
+                    guard upstream.readSome(limit: 0, io: worker.io) else { return progressed }
                     progressed = true
                     continue
                 }

@@ -110,7 +110,7 @@ final class DownstreamConnection {
     /// Makes a recycled object ready for a newly accepted client.
     func reset(fd: Int32, listener: Int, gatewayPort: Int, clientAddress: [UInt8], tls: TLSServerContext?, now: Int64) {
         self.fd = fd
-        transport = tls.map { ClientTransport(tls: $0) } ?? ClientTransport()
+        transport = tls.map { ClientTransport(tls: $0, io: worker.io) } ?? ClientTransport(io: worker.io)
         self.listener = listener
         self.gatewayPort = gatewayPort
         self.clientAddress = clientAddress
@@ -321,7 +321,7 @@ final class DownstreamConnection {
         }
         dropUpstream()
         transport.release()
-        Syscall.close(fd)
+        worker.io.close(fd)
         worker.shard.downstreamConnectionClosed()
         fd = -1
         phase = .closed

@@ -121,10 +121,7 @@ struct ExchangeMachine {
             position = routing.pickEndpointPosition(of: cluster, count: endpoints.count)
             guard let p = position, p < 64, triedPositions & (1 << UInt64(p)) != 0 else { break }
         }
-        guard let position else {
-            phase = .answered
-            return .answer(.noHealthyUpstream)
-        }
+        guard let position else { return answered(.noHealthyUpstream) }
         endpointPosition = position
         endpoint = endpoints[position]
         if position < 64 { triedPositions |= 1 << UInt64(position) }
@@ -222,11 +219,9 @@ struct ExchangeMachine {
         if wanted && replayable && retriesDone < policy.retries && !deadlinePassed(now) {
             return scheduleRetry(snapshot: snapshot, routing: &routing, now: now)
         }
-        phase = .answered
-        tryDeadline = 0
         var answer = answer
         if wanted && retriesDone > 0 && retriesDone >= policy.retries { answer.flags.insert(.URX) }
-        return .answer(answer)
+        return answered(answer)
     }
 
     /// Whether the route's policy retries `outcome` and has a retry left before the route deadline.
@@ -246,9 +241,15 @@ struct ExchangeMachine {
     }
 
     private mutating func timedOut() -> ExchangeAction {
+        answered(.timeout)
+    }
+
+    /// Ends the exchange with a local answer: no deadline is pending any more.
+    private mutating func answered(_ answer: LocalAnswer) -> ExchangeAction {
         phase = .answered
+        routeDeadline = 0
         tryDeadline = 0
         waitUntil = 0
-        return .answer(.timeout)
+        return .answer(answer)
     }
 }

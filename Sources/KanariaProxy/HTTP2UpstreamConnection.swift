@@ -93,7 +93,7 @@ final class HTTP2UpstreamConnection {
         if !events.isDisjoint(with: [.writable, .hangUp, .error]) { writable = true }
         if state == .connecting {
             guard writable else { return }
-            guard Socket.pendingError(of: fd) == 0 else {
+            guard worker.io.pendingError(of: fd) == 0 else {
                 close(failure: .connectFailure)
                 return
             }
@@ -107,7 +107,7 @@ final class HTTP2UpstreamConnection {
         guard state == .active else { return }
         while !readClosed && readable {
             if inbound.writableCount < 4096 { inbound.reserve(16 * 1024) }
-            let outcome = inbound.read(from: fd)
+            let outcome = inbound.read(from: fd, io: worker.io)
             let progressed = outcome.record(readable: &readable, closed: &readClosed)
             if !inbound.isEmpty {
                 do throws(HTTP2Error) {
@@ -197,7 +197,7 @@ final class HTTP2UpstreamConnection {
         guard state == .active else { return }
         switch writeHTTP2Output(session, chunks: &chunks, maxChunks: worker.vectors.capacity, writable: &writable,
                                 processEvents: { processEvents(); return state == .active },
-                                write: { worker.vectors.write(fd, $0) }) {
+                                write: { worker.io.write(fd, $0, vectors: worker.vectors) }) {
         case .waiting: break
         case .sessionFailed: close(failure: .protocolError)
         case .writeFailed: close(failure: .connectionTermination)
@@ -217,7 +217,7 @@ final class HTTP2UpstreamConnection {
             case .client(let client): client._withUnsafeGuaranteedRef { $0.h2UpstreamConnectionFailed(failure) }
             }
         }
-        Syscall.close(fd)
+        worker.io.close(fd)
         fd = -1
         worker.retire(self)
     }

@@ -131,6 +131,7 @@ final class StreamExchange {
         switch action {
         case .connect:
             prepareUpstreamRequest(head, message)
+            worker.schedule(deadline, at: machine.nextDeadline)
             startTry()
         case .redirectToHTTPS:
             record.measure.details = "direct_response"
@@ -437,7 +438,7 @@ final class StreamExchange {
             guard let upstream, upstream.state == .active else { break }
             var wrote = false
             while !upstreamOut.isEmpty && upstream.writable {
-                switch Syscall.write(upstream.fd, upstreamOut.readable) {
+                switch worker.io.write(upstream.fd, upstreamOut.readable) {
                 case .success(let n):
                     if n < upstreamOut.readableCount { upstream.writable = false }
                     upstreamOut.consume(n)
@@ -481,7 +482,7 @@ final class StreamExchange {
                     upstreamFailed(upstream.inbound.isEmpty ? .connectionTermination : .protocolError)
                     return
                 }
-                guard upstream.readable, upstream.readSome(limit: worker.headLimits.maxHeadBytes + 1) else { return }
+                guard upstream.readable, upstream.readSome(limit: worker.headLimits.maxHeadBytes + 1, io: worker.io) else { return }
             case .body:
                 if !relayBody(upstream) { return }
             case .done:
@@ -572,7 +573,7 @@ final class StreamExchange {
             connection.requestFlush()
             return false
         }
-        guard upstream.readable, upstream.readSome(limit: 0, mayMove: lent == 0) else { return false }
+        guard upstream.readable, upstream.readSome(limit: 0, mayMove: lent == 0, io: worker.io) else { return false }
         return true
     }
 }

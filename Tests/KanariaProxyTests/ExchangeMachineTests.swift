@@ -178,6 +178,7 @@ struct ExchangeMachineTests {
         let late = machine.timerFired(now: 10_500, replayable: true, snapshot: config, routing: &routing)
         #expect(answer(late)?.status == 504)
         #expect(answer(late)?.flags == .UT)
+        #expect(machine.nextDeadline == 0)  // answered: nothing left to wait for
 
         _ = withRequest { machine.begin($0, listener: 0, snapshot: config, routing: &routing, now: 20_000) }
         _ = machine.responseHead(status: 200, grpcStatus: nil, replayable: true, snapshot: config, routing: &routing, now: 20_100)
