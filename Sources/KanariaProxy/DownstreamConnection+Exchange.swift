@@ -118,6 +118,7 @@ extension DownstreamConnection {
             record.measure.flags.insert(flags)
             close()
         }
+        worker.countStats(of: &machine, snapshot: snapshot)
         worker.schedule(deadline, at: machine.nextDeadline)
     }
 
@@ -419,7 +420,7 @@ extension DownstreamConnection {
         switch machine.responseHead(status: response.status, grpcStatus: nil, replayable: !bodyBytesForwarded,
                                     snapshot: snapshot, routing: &worker.routing, now: worker.now) {
         case .relay, .none:
-            break
+            worker.countStats(of: &machine, snapshot: snapshot)
         case let action:
             perform(action)  // retried: the answer goes with its connection
             return false

@@ -132,7 +132,7 @@ extension DownstreamConnection {
         switch machine.responseHead(status: view.head.status, grpcStatus: grpcStatus, replayable: !bodyBytesForwarded,
                                     snapshot: snapshot, routing: &worker.routing, now: worker.now) {
         case .relay, .none:
-            break
+            worker.countStats(of: &machine, snapshot: snapshot)
         case let action:
             perform(action)
             drive()

@@ -2,6 +2,24 @@ import KanariaHTTP
 import KanariaRouting
 import KanariaTelemetry
 
+/// Envoy's per-cluster stats an exchange produced and its owner has not counted yet, one bit per `ClusterStat`.
+struct ClusterStatEvents: OptionSet {
+    let rawValue: UInt16
+
+    init(rawValue: UInt16) { self.rawValue = rawValue }
+    init(_ stat: ClusterStat) { rawValue = 1 << UInt16(stat.rawValue) }
+
+    /// Calls `body` for each stat in the set.
+    func forEach(_ body: (ClusterStat) -> Void) {
+        var bits = rawValue
+        while bits != 0 {
+            let bit = bits.trailingZeroBitCount
+            bits &= bits - 1
+            if let stat = ClusterStat(rawValue: bit) { body(stat) }
+        }
+    }
+}
+
 /// An answer of the proxy's own: a status, a short body, and why (Envoy's response flags and details).
 struct LocalAnswer {
     var status: Int
@@ -82,6 +100,14 @@ struct ExchangeMachine {
     private var triedPositions: UInt64 = 0
     /// A stale pooled connection was already retried on a new one (once per exchange, not counted as a retry).
     private var staleRetryUsed = false
+    /// Envoy cluster stats produced and not yet taken by the owner (`takeStats`).
+    private(set) var stats = ClusterStatEvents()
+
+    /// The stats produced since the last call, for the owner to count against the cluster.
+    mutating func takeStats() -> ClusterStatEvents {
+        defer { stats = [] }
+        return stats
+    }
 
     /// The earliest time the owner must call `timerFired` at; 0 when nothing is pending.
     var nextDeadline: Int64 {
@@ -171,6 +197,7 @@ struct ExchangeMachine {
         }
         phase = .relaying
         tryDeadline = 0
+        if retriesDone > 0 { stats.insert(ClusterStatEvents(.upstreamRqRetrySuccess)) }
         return .relay
     }
 
@@ -197,11 +224,13 @@ struct ExchangeMachine {
         case .trying:
             if routeDeadline > 0 && now >= routeDeadline { return timedOut() }
             guard tryDeadline > 0 && now >= tryDeadline else { return .none }
+            stats.insert(ClusterStatEvents(.upstreamRqPerTryTimeout))
             return retryOrAnswer(.perTryTimeout, answer: .timeout, replayable: replayable, snapshot: snapshot,
                                  routing: &routing, now: now)
         case .relaying:
             guard routeDeadline > 0 && now >= routeDeadline else { return .none }
             phase = .done
+            stats.insert(ClusterStatEvents(.upstreamRqTimeout))
             return .abort(flags: .UT)
         case .idle, .answered, .done:
             return .none
@@ -220,7 +249,10 @@ struct ExchangeMachine {
             return scheduleRetry(snapshot: snapshot, routing: &routing, now: now)
         }
         var answer = answer
-        if wanted && retriesDone > 0 && retriesDone >= policy.retries { answer.flags.insert(.URX) }
+        if wanted && retriesDone > 0 && retriesDone >= policy.retries {
+            answer.flags.insert(.URX)
+            stats.insert(ClusterStatEvents(.upstreamRqRetryLimitExceeded))
+        }
         return answered(answer)
     }
 
@@ -232,6 +264,7 @@ struct ExchangeMachine {
 
     private mutating func scheduleRetry(snapshot: ConfigSnapshot, routing: inout RoutingState, now: Int64) -> ExchangeAction {
         retriesDone += 1
+        stats.insert(ClusterStatEvents(.upstreamRqRetry))
         tryDeadline = 0
         let delay = snapshot.routePolicies[route].backOffMilliseconds(retry: retriesDone, draw: routing.nextDraw())
         guard delay > 0 else { return startTry(snapshot: snapshot, routing: &routing, now: now) }
@@ -241,7 +274,8 @@ struct ExchangeMachine {
     }
 
     private mutating func timedOut() -> ExchangeAction {
-        answered(.timeout)
+        stats.insert(ClusterStatEvents(.upstreamRqTimeout))
+        return answered(.timeout)
     }
 
     /// Ends the exchange with a local answer: no deadline is pending any more.

@@ -83,7 +83,7 @@ extension StreamExchange {
         if let snapshot {
             switch machine.responseHead(status: view.head.status, grpcStatus: grpcStatus, replayable: replayable,
                                         snapshot: snapshot, routing: &worker.routing, now: worker.now) {
-            case .relay, .none: break
+            case .relay, .none: worker.countStats(of: &machine, snapshot: snapshot)
             case let action:
                 perform(action)  // retried: the stream is reset
                 connection.requestFlush()

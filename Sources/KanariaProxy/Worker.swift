@@ -220,6 +220,14 @@ final class Worker {
         UInt64(UInt(bitPattern: Unmanaged.passUnretained(object).toOpaque())) | tag
     }
 
+    /// Counts the Envoy cluster stats an exchange produced (retries, timeouts) against its cluster.
+    @inline(__always)
+    func countStats(of machine: inout ExchangeMachine, snapshot: ConfigSnapshot) {
+        guard machine.stats.rawValue != 0, machine.cluster >= 0 else { return }
+        let cluster = snapshot.clusterStatIDs[machine.cluster]
+        machine.takeStats().forEach { shard.count($0, cluster: cluster) }
+    }
+
     // MARK: Deadlines
 
     /// Sets (or, with 0, cancels) the deadline of an exchange; `deadlinePassed` is called on its owner once
