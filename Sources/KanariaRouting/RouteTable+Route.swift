@@ -6,6 +6,8 @@ public enum RouteDecision: Sendable, Equatable {
     case noRoute
     /// Send to `cluster` (an index into `RouteTable.clusters`), chosen by route `route`.
     case cluster(route: Int, cluster: Int)
+    /// Route `route` answers by itself: its `action` is a redirect or a direct response.
+    case answer(route: Int)
 }
 
 extension RouteTable {
@@ -28,6 +30,7 @@ extension RouteTable {
     public func route(_ request: RequestView, listener: Int, state: inout RoutingState) -> RouteDecision {
         guard let routeIndex = matchRoute(request, listener: listener) else { return .noRoute }
         let route = routes[routeIndex]
+        guard case .forward = route.action else { return .answer(route: routeIndex) }
         let pick = state.pickDestination(of: route)
         return .cluster(route: routeIndex, cluster: route.destinations[pick].cluster)
     }
