@@ -18,7 +18,7 @@ extension RouteTable {
         for routeIndex in listener.hosts.virtualHosts[host].routes {
             let route = routes[routeIndex]
             if route.matches.isEmpty { return routeIndex }
-            for match in route.matches where match.matches(request, listenerPort: listener.port) {
+            for match in route.matches where match.matches(request, listenerPort: listener.port, isTLS: listener.tls != nil) {
                 return routeIndex
             }
         }
