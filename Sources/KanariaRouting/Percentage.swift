@@ -5,7 +5,7 @@ public struct Percentage: Sendable, Equatable, CustomStringConvertible {
     public let millionths: Int
 
     public static let all = Percentage(millionths: 1_000_000)
-    public static let none = Percentage(millionths: 0)
+    public static let zero = Percentage(millionths: 0)
 
     public init(millionths: Int) {
         precondition((0...1_000_000).contains(millionths), "a percentage is between 0 and 100")

@@ -16,8 +16,7 @@ public struct RetryBackoff: Sendable, Equatable {
     public var maxMilliseconds: Int { baseMilliseconds * 10 }
 
     public init(base: Duration = .milliseconds(25)) {
-        let (seconds, attoseconds) = base.components
-        baseMilliseconds = max(1, Int(seconds) * 1000 + Int(attoseconds / 1_000_000_000_000_000))
+        baseMilliseconds = max(1, base.wholeMilliseconds)
     }
 
     /// The interval the delay before retry `retry` (1 for the first retry) is drawn from, in milliseconds.
