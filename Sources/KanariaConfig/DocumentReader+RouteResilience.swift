@@ -81,46 +81,47 @@ extension DocumentReader {
             report.error(node.line, "delay needs fixedDelay", code: IstioCode.schema)
             return nil
         }
-        guard let duration = PolicyField.duration(fixed, field: "fixedDelay", report) else { return nil }
-        var percentage = Percentage.zero
+        let duration = PolicyField.duration(fixed, field: "fixedDelay", report)
+        var percentage: Percentage? = .zero
         if let percentageNode = node.value("percentage") {
-            guard let value = PolicyField.percentage(percentageNode, field: "percentage", report) else { return nil }
-            percentage = value
+            percentage = PolicyField.percentage(percentageNode, field: "percentage", report)
         } else if let percentNode = node.value("percent"), let value = percentNode.integer {
-            guard (0...100).contains(value) else {
+            if (0...100).contains(value) {
+                percentage = Percentage(percent: Double(value))
+            } else {
                 report.error(percentNode.line, "percentage \(value) is not in range 0..100", code: IstioCode.schema)
-                return nil
+                percentage = nil
             }
-            percentage = Percentage(percent: Double(value))
         }
+        guard let duration, let percentage else { return nil }
         return FaultDelay(fixedDelay: duration, percentage: percentage)
     }
 
     /// `fault.abort`: `httpStatus` (200–599) or `grpcStatus` (a gRPC code name) for `percentage` of requests
     /// (0% when not given); `http2Error` is refused, as Istio does.
     static func faultAbort(_ node: Node, _ report: Reporter) -> FaultAbort? {
-        var percentage = Percentage.zero
+        var percentage: Percentage? = .zero
         if let percentageNode = node.value("percentage") {
-            guard let value = PolicyField.percentage(percentageNode, field: "percentage", report) else { return nil }
-            percentage = value
+            percentage = PolicyField.percentage(percentageNode, field: "percentage", report)
         }
+        let status: FaultAbort.Status?
         if let statusNode = node.value("httpStatus") {
-            return PolicyField.httpStatus(statusNode, field: "httpStatus", report).map { FaultAbort(status: .http($0), percentage: percentage) }
-        }
-        if let grpcNode = node.value("grpcStatus"), let name = grpcNode.text {
-            guard let code = GRPCStatusName.code(name) else {
+            status = PolicyField.httpStatus(statusNode, field: "httpStatus", report).map { .http($0) }
+        } else if let grpcNode = node.value("grpcStatus"), let name = grpcNode.text {
+            status = GRPCStatusName.code(name).map { .grpc($0) }
+            if status == nil {
                 let hint = Suggestion.hint(for: name, in: GRPCStatusName.codes.map(\.name))
                 report.error(grpcNode.line, "gRPC status \"\(name)\" is not supported\(hint)", code: IstioCode.schema)
-                return nil
             }
-            return FaultAbort(status: .grpc(code), percentage: percentage)
-        }
-        if node.value("http2Error") != nil {
+        } else if node.value("http2Error") != nil {
             report.error(node.keyLine("http2Error"), "HTTP/2 abort fault injection not supported yet", code: IstioCode.schema)
             return nil
+        } else {
+            report.warning(node.line, "abort configured, but error type not set; it is ignored")
+            return nil
         }
-        report.warning(node.line, "abort configured, but error type not set; it is ignored")
-        return nil
+        guard let status, let percentage else { return nil }
+        return FaultAbort(status: status, percentage: percentage)
     }
 }
 
