@@ -16,9 +16,9 @@ extension RouteTable {
         let listener = listeners[listener]
         guard let host = listener.hosts.match(request.authority) else { return nil }
         for routeIndex in listener.hosts.virtualHosts[host].routes {
-            let route = routes[routeIndex]
-            if route.matches.isEmpty { return routeIndex }
-            for match in route.matches where match.matches(request, listenerPort: listener.port, isTLS: listener.tls != nil) {
+            // Read through the array rather than copying the route (its policies would be retained and released).
+            if routes[routeIndex].matches.isEmpty { return routeIndex }
+            for match in routes[routeIndex].matches where match.matches(request, listenerPort: listener.port, isTLS: listener.tls != nil) {
                 return routeIndex
             }
         }
@@ -29,9 +29,8 @@ extension RouteTable {
     /// destinations, advancing `state`'s picker for that route.
     public func route(_ request: RequestView, listener: Int, state: inout RoutingState) -> RouteDecision {
         guard let routeIndex = matchRoute(request, listener: listener) else { return .noRoute }
-        let route = routes[routeIndex]
-        guard case .forward = route.action else { return .answer(route: routeIndex) }
-        let pick = state.pickDestination(of: route)
-        return .cluster(route: routeIndex, cluster: route.destinations[pick].cluster)
+        guard routes[routeIndex].forwards else { return .answer(route: routeIndex) }
+        let pick = state.pickDestination(of: routes[routeIndex])
+        return .cluster(route: routeIndex, cluster: routes[routeIndex].destinations[pick].cluster)
     }
 }

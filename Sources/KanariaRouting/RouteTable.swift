@@ -100,6 +100,8 @@ public struct HTTPRoute: Sendable {
     public let totalWeight: Int
     /// Forward, redirect or answer directly.
     public let action: RouteAction
+    /// Whether `action` is `.forward` (read on every request without copying the action).
+    public let forwards: Bool
     /// `rewrite`: the path and authority the upstream sees.
     public let rewrite: URIRewrite?
     /// The route's own `headers`; each destination may have more (`WeightedCluster.headers`).
@@ -129,6 +131,7 @@ public struct HTTPRoute: Sendable {
         self.destinations = destinations
         self.totalWeight = destinations.reduce(0) { $0 + $1.weight }
         self.action = action
+        self.forwards = action == .forward
         self.rewrite = rewrite
         self.headers = headers
         self.corsPolicy = corsPolicy

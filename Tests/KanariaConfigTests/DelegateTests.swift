@@ -4,17 +4,7 @@ import Testing
 
 /// Delegate VirtualServices: the delegate's routes take the root route's place, narrowed by its matches.
 @Suite struct DelegateTests {
-    let root = """
-    apiVersion: networking.istio.io/v1
-    kind: VirtualService
-    metadata:
-      name: nodejs
-    spec:
-      hosts:
-      - "*"
-      gateways:
-      - nodejs-gateway
-      http:
+    let root = virtualService("""
       - match:
         - uri:
             prefix: /sharks
@@ -23,7 +13,7 @@ import Testing
         timeout: 2s
       - route:
         - destination: {host: nodejs, subset: v1}
-    """
+    """)
 
     let delegate = """
     apiVersion: networking.istio.io/v1
