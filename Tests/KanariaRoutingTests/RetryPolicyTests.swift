@@ -83,15 +83,17 @@ import Testing
         }
     }
 
-    /// Envoy's jittered back-off: intervals 25, 50, 100, 200, then 250 ms; the delay is draw % interval.
+    /// Envoy's jittered back-off: draws below 25, 75, 175, then 375 ms, capped at 250 ms; the delay is draw % ceiling.
     @Test func backoffTable() {
         let backoff = RetryBackoff()
-        #expect((1...7).map { backoff.intervalMilliseconds(beforeRetry: $0) } == [25, 50, 100, 200, 250, 250, 250])
-        #expect(backoff.delay(beforeRetry: 2, draw: 1_000_003) == .milliseconds(3))
+        #expect((1...7).map { backoff.ceilingMilliseconds(beforeRetry: $0) } == [25, 75, 175, 375, 375, 375, 375])
+        #expect(backoff.delay(beforeRetry: 2, draw: 1_000_003) == .milliseconds(28))
         #expect(backoff.delay(beforeRetry: 1, draw: 24) == .milliseconds(24))
         #expect(backoff.delay(beforeRetry: 1, draw: 25) == .milliseconds(0))
+        #expect(backoff.delay(beforeRetry: 4, draw: 249) == .milliseconds(249))
+        #expect(backoff.delay(beforeRetry: 5, draw: 374) == .milliseconds(250))
         let slow = RetryBackoff(base: .milliseconds(100))
-        #expect((1...4).map { slow.intervalMilliseconds(beforeRetry: $0) } == [100, 200, 400, 800])
-        #expect(slow.intervalMilliseconds(beforeRetry: 5) == 1000)
+        #expect((1...5).map { slow.ceilingMilliseconds(beforeRetry: $0) } == [100, 300, 700, 1500, 1500])
+        #expect(slow.delay(beforeRetry: 4, draw: 1400) == .milliseconds(1000))
     }
 }
