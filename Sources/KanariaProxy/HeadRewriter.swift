@@ -132,6 +132,20 @@ enum HeadRewriter {
         out.append("\r\n")
     }
 
+    /// The `location` of Envoy's `https_redirect`: `https://`, the request's authority without its port, then its
+    /// path (a "/" first when the target has none): `http://shop.example:8080/a?b` → `https://shop.example/a?b`.
+    static func writeHTTPSLocation(_ head: RequestHead, message: UnsafeRawBufferPointer, into out: inout ByteBuffer) {
+        out.append("https://")
+        let authority = head.authority.bytes(in: message)
+        var hostEnd = authority.count
+        if let colon = authority.lastIndex(of: UInt8(ascii: ":")), !authority[colon...].contains(UInt8(ascii: "]")) {
+            hostEnd = colon
+        }
+        out.append(UnsafeRawBufferPointer(rebasing: authority[..<hostEnd]))
+        if head.path.isEmpty || message[Int(head.path.start)] != UInt8(ascii: "/") { out.append(byte: UInt8(ascii: "/")) }
+        out.append(head.path.bytes(in: message))
+    }
+
     /// The proxy's own answer (404 no route, 503 no healthy upstream, 400 bad request, …): a short text body.
     static func writeLocalResponse(
         status: Int, body: String, close: Bool, headRequest: Bool, location: UnsafeRawBufferPointer? = nil,

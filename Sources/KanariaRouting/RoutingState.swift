@@ -47,6 +47,9 @@ public struct RoutingState: Sendable {
         }
     }
 
+    /// A draw from this worker's generator (retry back-off jitter, and other per-request randomness).
+    public mutating func nextDraw() -> UInt64 { random.next() }
+
     /// The next endpoint of `cluster` in round-robin order, or nil when it has none (Envoy's "no healthy upstream").
     public mutating func pickEndpoint(of cluster: Int, in table: RouteTable) -> Int? {
         guard let position = pickEndpointPosition(of: cluster, count: table.clusters[cluster].endpoints.count) else {
