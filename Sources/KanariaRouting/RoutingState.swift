@@ -8,6 +8,8 @@ public struct RoutingState: Sendable {
     let weights: [Int]
     /// Round-robin cursor per cluster.
     var cursors: [Int]
+    /// Percentage counters (fault delay, fault abort, each mirror) of every route, from `HTTPRoute.counterSlot`.
+    var counters: [Int]
     var random: SplitMix64
 
     public init(table: RouteTable, split: SplitMode = .exact, seed: UInt64 = 0) {
@@ -20,6 +22,7 @@ public struct RoutingState: Sendable {
         self.weights = weights
         self.current = Array(repeating: 0, count: weights.count)
         self.cursors = Array(repeating: 0, count: table.clusters.count)
+        self.counters = Array(repeating: 0, count: table.counterSlotCount)
         self.random = SplitMix64(seed: seed)
     }
 
