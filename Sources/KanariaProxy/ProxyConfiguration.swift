@@ -118,7 +118,7 @@ public final class ConfigSnapshot: Sendable {
     /// Interns the destination labels of every cluster and endpoint in `registry` (off the request path).
     public convenience init(table: RouteTable, generation: Int, registry: TelemetryRegistry) {
         self.init(table: table, generation: generation, registry: registry,
-                  routePolicies: table.routes.map { _ in ExchangePolicy.istioDefault })
+                  routePolicies: table.routes.map(ExchangePolicy.init(route:)))
     }
 
     /// The same, with each route's policy given (tests).
