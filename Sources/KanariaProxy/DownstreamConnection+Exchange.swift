@@ -31,17 +31,35 @@ extension DownstreamConnection {
             startTry()
         case .redirectToHTTPS:
             redirectToHTTPS(message)
+        case .wait:
+            // A fault delay: what the request needs afterwards is taken from its head now.
+            if machine.cluster >= 0 { prepareUpstreamRequest(message) } else { prepareRouteAnswer(message) }
+            phase = .exchanging
+            perform(action)
         default:
-            finishHead()
+            prepareRouteAnswer(message)
             perform(action)
         }
+    }
+
+    /// For a route that answers by itself: writes its redirect's `Location` (into `upstreamHead`, unused by such
+    /// a route), then drops the client's head from `inbound`.
+    private func prepareRouteAnswer(_ message: UnsafeRawBufferPointer) {
+        if machine.route >= 0, case .redirect(let redirect) = snapshot.table.routes[machine.route].action {
+            upstreamHead.clear()
+            let scheme: StaticString = transport.scheme
+            redirect.location(requestScheme: UnsafeRawBufferPointer(start: scheme.utf8Start, count: scheme.utf8CodeUnitCount),
+                              authority: head.authority.bytes(in: message), path: RequestView(message: message, head: head).path,
+                              listenerPort: gatewayPort, listenerIsTLS: transport.tls != nil, into: &upstreamHead)
+        }
+        finishHead()
     }
 
     /// Writes the request as the upstream will get it (HTTP/1.1 head into `upstreamHead`, or HTTP/2 fields), once
     /// per exchange: every try sends the same, then drops the client's head from `inbound`.
     private func prepareUpstreamRequest(_ message: UnsafeRawBufferPointer) {
         upstreamIsHTTP2 = snapshot.table.clusters[machine.cluster].upstreamProtocol == .http2
-        let pool = worker.pools[machine.endpoint]
+        let pool = worker.defaultAuthorityPool(for: machine, snapshot: snapshot)
         if upstreamIsHTTP2 {
             let headers = h2Headers ?? HTTP2HeaderBlock(capacity: 1024)
             h2Headers = headers
@@ -104,16 +122,26 @@ extension DownstreamConnection {
             startTry()
         case .wait:
             dropTry()
+            record.measure.flags.insert(machine.flags)
+        case .redirect:
+            guard case .redirect(let redirect) = snapshot.table.routes[machine.route].action else { break }
+            if record.log != nil { captureRoute(pool: nil) }
+            record.measure.flags.insert(machine.flags)
+            record.measure.details = "direct_response"
+            respondLocally(status: redirect.code, body: "", close: requestHasBody, location: upstreamHead.readable)
         case .answer(let answer):
             dropTry()
             if machine.cluster >= 0 && record.measure.destination == 0 {
                 record.measure.destination = snapshot.clusterDestinations[machine.cluster]
             }
-            if record.log != nil && answer.flags.contains(.UH) { captureRoute(pool: nil) }
-            if !requestSent { closeAfterResponse = true }
+            if record.log != nil && machine.route >= 0 { captureRoute(pool: nil) }
+            // A body the proxy did not read hides the next request: close after answering.
+            if requestHasBody && !requestSent { closeAfterResponse = true }
             record.measure.flags.insert(answer.flags)
             record.measure.details = answer.details
-            respondLocally(status: answer.status, body: answer.body.description, close: closeAfterResponse)
+            answer.body.withBytes { body in
+                respondLocally(status: answer.status, body: body, close: closeAfterResponse, grpcStatus: answer.grpcStatus)
+            }
         case .abort(let flags):
             record.measure.flags.insert(flags)
             close()

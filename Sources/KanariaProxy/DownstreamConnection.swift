@@ -241,13 +241,21 @@ final class DownstreamConnection {
     /// Queues a short answer of the proxy's own. A request body that was not read makes the connection close
     /// after it, since the next request could not be found.
     func respondLocally(status: Int, body: String, close: Bool, location: UnsafeRawBufferPointer? = nil) {
+        var body = body
+        body.withUTF8 { respondLocally(status: status, body: UnsafeRawBufferPointer($0), close: close, location: location) }
+    }
+
+    /// The same with the body as bytes; `grpcStatus` (≥ 0) makes it a trailers-only gRPC answer's head.
+    func respondLocally(status: Int, body: UnsafeRawBufferPointer, close: Bool, location: UnsafeRawBufferPointer? = nil,
+                        grpcStatus: Int = -1) {
         let mustClose = close || closeAfterResponse || worker.draining
         outbound.clear()
-        HeadRewriter.writeLocalResponse(status: status, body: body, close: mustClose,
-                                        headRequest: requestMethod == .head, location: location, into: &outbound)
+        HeadRewriter.writeLocalResponse(status: status, body: body, close: mustClose, headRequest: requestMethod == .head,
+                                        location: location, grpcStatus: grpcStatus, into: &outbound)
         record.measure.responseCode = status
+        if grpcStatus >= 0 { record.measure.grpcStatus = grpcStatus }
         record.measure.responseBytes = UInt64(outbound.readableCount)
-        record.measure.responseHeadBytes = UInt64(outbound.readableCount - (requestMethod == .head ? 0 : body.utf8.count))
+        record.measure.responseHeadBytes = UInt64(outbound.readableCount - (requestMethod == .head ? 0 : body.count))
         closeAfterResponse = mustClose
         phase = .writingLocalResponse
     }

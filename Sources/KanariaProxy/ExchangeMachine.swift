@@ -20,22 +20,6 @@ struct ClusterStatEvents: OptionSet {
     }
 }
 
-/// An answer of the proxy's own: a status, a short body, and why (Envoy's response flags and details).
-struct LocalAnswer {
-    var status: Int
-    var body: StaticString
-    var flags: ResponseFlags
-    var details: StaticString
-
-    static let noRoute = LocalAnswer(status: 404, body: "", flags: .NR, details: "route_not_found")
-    static let noHealthyUpstream = LocalAnswer(status: 503, body: "no healthy upstream", flags: .UH, details: "no_healthy_upstream")
-    static let timeout = LocalAnswer(status: 504, body: "upstream request timeout", flags: .UT, details: "upstream_response_timeout")
-
-    static func failure(_ failure: UpstreamFailure) -> LocalAnswer {
-        LocalAnswer(status: failure.status, body: failure.body, flags: failure.responseFlag, details: failure.responseCodeDetails)
-    }
-}
-
 /// What an exchange asks its owner (an HTTP/1.1 connection or an HTTP/2 stream) to do next.
 enum ExchangeAction {
     /// Nothing now.
@@ -49,6 +33,8 @@ enum ExchangeAction {
     case answer(LocalAnswer)
     /// Answer 301 to the same URL under https (Gateway `tls.httpsRedirect`).
     case redirectToHTTPS
+    /// Answer with the route's redirect (`HTTPRoute.action`, route `ExchangeMachine.route`).
+    case redirect
     /// The response head is accepted: relay it and its body, with `flags` recorded (URX when the answer would have
     /// been retried but no retry was left).
     case relay(flags: ResponseFlags)
@@ -70,6 +56,8 @@ enum ExchangeAction {
 struct ExchangeMachine {
     enum Phase: Equatable {
         case idle
+        /// Waiting out a fault-injection delay until `waitUntil`, before anything else happens.
+        case faultDelay
         /// A try is under way: connecting, sending the request, awaiting the response head.
         case trying
         /// Waiting out a retry back-off until `waitUntil`.
@@ -101,6 +89,8 @@ struct ExchangeMachine {
     private var triedPositions: UInt64 = 0
     /// A stale pooled connection was already retried on a new one (once per exchange, not counted as a retry).
     private var staleRetryUsed = false
+    /// Response flags decided before any answer (DI, for a fault delay), for the owner to record.
+    private(set) var flags: ResponseFlags = []
     /// Envoy cluster stats produced and not yet taken by the owner (`takeStats`).
     private(set) var stats = ClusterStatEvents()
 
@@ -129,12 +119,46 @@ struct ExchangeMachine {
             phase = .answered
             return .redirectToHTTPS
         }
-        guard case .cluster(let route, let cluster) = snapshot.table.route(request, listener: listener, state: &routing) else {
-            phase = .answered
-            return .answer(.noRoute)
+        switch snapshot.table.route(request, listener: listener, state: &routing) {
+        case .noRoute:
+            return answered(.noRoute)
+        case .answer(let route):
+            self.route = route
+        case .cluster(let route, let cluster):
+            self.route = route
+            self.cluster = cluster
         }
-        self.route = route
-        self.cluster = cluster
+        if snapshot.table.routes[route].fault != nil, routing.appliesFaultDelay(of: snapshot.table.routes[route]),
+           let delay = snapshot.table.routes[route].fault?.delay {
+            // Envoy's fault filter runs before the router: the delay first, the route's timeout only after it.
+            flags.insert(.DI)
+            phase = .faultDelay
+            waitUntil = now + Int64(delay.fixedDelay.wholeMilliseconds)
+            return .wait
+        }
+        return afterFaultDelay(snapshot: snapshot, routing: &routing, now: now)
+    }
+
+    /// What follows routing (and any fault delay): a fault abort, the route's own answer, or the first try.
+    private mutating func afterFaultDelay(snapshot: ConfigSnapshot, routing: inout RoutingState, now: Int64) -> ExchangeAction {
+        waitUntil = 0
+        if snapshot.table.routes[route].fault != nil, routing.appliesFaultAbort(of: snapshot.table.routes[route]),
+           let abort = snapshot.table.routes[route].fault?.abort {
+            var answer = LocalAnswer.faultAbort(abort.status)
+            answer.flags.insert(flags)
+            return answered(answer)
+        }
+        guard cluster >= 0 else {
+            switch snapshot.table.routes[route].action {
+            case .redirect:
+                phase = .answered
+                return .redirect
+            case .directResponse(let response):
+                return answered(.direct(response))
+            case .forward:
+                return answered(.noRoute)
+            }
+        }
         let timeout = snapshot.routePolicies[route].timeoutMilliseconds
         if timeout > 0 { routeDeadline = now + timeout }
         return startTry(snapshot: snapshot, routing: &routing, now: now)
@@ -233,6 +257,9 @@ struct ExchangeMachine {
     /// A deadline the owner armed for `nextDeadline` passed (or an earlier, stale one: then nothing happens).
     mutating func timerFired(now: Int64, replayable: Bool, snapshot: ConfigSnapshot, routing: inout RoutingState) -> ExchangeAction {
         switch phase {
+        case .faultDelay:
+            guard now >= waitUntil else { return .none }
+            return afterFaultDelay(snapshot: snapshot, routing: &routing, now: now)
         case .backingOff:
             if routeDeadline > 0 && now >= routeDeadline { return timedOut() }
             guard now >= waitUntil else { return .none }

@@ -169,18 +169,24 @@ enum HeadRewriter {
         out.append(head.path.bytes(in: message))
     }
 
-    /// The proxy's own answer (404 no route, 503 no healthy upstream, 400 bad request, …): a short text body.
+    /// The proxy's own answer (404 no route, 503 no healthy upstream, 400 bad request, …): a short body, text
+    /// unless `grpcStatus` (≥ 0) makes it a gRPC answer (`content-type: application/grpc`, `grpc-status`).
     static func writeLocalResponse(
-        status: Int, body: String, close: Bool, headRequest: Bool, location: UnsafeRawBufferPointer? = nil,
-        into out: inout ByteBuffer
+        status: Int, body: UnsafeRawBufferPointer, close: Bool, headRequest: Bool, location: UnsafeRawBufferPointer? = nil,
+        grpcStatus: Int = -1, into out: inout ByteBuffer
     ) {
         out.append("HTTP/1.1 ")
         out.append(decimal: status)
         out.append(byte: 0x20)
         out.append(HTTPStatus.reasonPhrase(status))
         out.append("\r\ncontent-length: ")
-        out.append(decimal: body.utf8.count)
-        if !body.isEmpty { out.append("\r\ncontent-type: text/plain") }
+        out.append(decimal: body.count)
+        if grpcStatus >= 0 {
+            out.append("\r\ncontent-type: application/grpc\r\ngrpc-status: ")
+            out.append(decimal: grpcStatus)
+        } else if !body.isEmpty {
+            out.append("\r\ncontent-type: text/plain")
+        }
         out.append("\r\nserver: kanaria")
         if let location {
             out.append("\r\nlocation: ")

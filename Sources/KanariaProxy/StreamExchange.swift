@@ -136,16 +136,35 @@ final class StreamExchange {
         case .redirectToHTTPS:
             record.measure.details = "direct_response"
             respondLocally(status: 301, body: "", location: httpsLocation(head, message))
+        case .wait:
+            // A fault delay: what the request needs afterwards is taken from its head now.
+            if machine.cluster >= 0 { prepareUpstreamRequest(head, message) } else { prepareRouteAnswer(request) }
+            perform(action)
         default:
+            prepareRouteAnswer(request)
             perform(action)
         }
+    }
+
+    /// For a route that answers with a redirect: its `Location`, built from the request now.
+    private func prepareRouteAnswer(_ request: RequestView) {
+        guard let snapshot, machine.route >= 0, case .redirect(let redirect) = snapshot.table.routes[machine.route].action else {
+            return
+        }
+        var location = ByteBuffer(capacity: 256)
+        defer { location.deallocate() }
+        let scheme: StaticString = connection.transport.scheme
+        redirect.location(requestScheme: UnsafeRawBufferPointer(start: scheme.utf8Start, count: scheme.utf8CodeUnitCount),
+                          authority: request.authority, path: request.path, listenerPort: connection.gatewayPort,
+                          listenerIsTLS: connection.transport.tls != nil, into: &location)
+        redirectLocation = Array(location.readable)
     }
 
     /// Writes the request as the upstream will get it, once per exchange: an HTTP/1.1 head into `upstreamOut`
     /// (kept in `upstreamHeadCopy` for another try), or HTTP/2 fields into `headers`.
     private func prepareUpstreamRequest(_ head: RequestHead, _ message: UnsafeRawBufferPointer) {
         let snapshot = self.snapshot!
-        let authority = worker.pools[machine.endpoint].authority
+        let authority = worker.defaultAuthorityPool(for: machine, snapshot: snapshot).authority
         if snapshot.table.clusters[machine.cluster].upstreamProtocol == .http2 {
             HeadRewriter.writeUpstreamRequest(head, message: message, clientAddress: connection.clientAddress,
                                               scheme: connection.transport.scheme, generatedRequestID: requestID.readable,
@@ -210,15 +229,22 @@ final class StreamExchange {
             startTry()
         case .wait:
             dropTry()
+            record.measure.flags.insert(machine.flags)
+        case .redirect:
+            guard let snapshot, case .redirect(let redirect) = snapshot.table.routes[machine.route].action else { break }
+            if record.log != nil { captureRoute(pool: nil) }
+            record.measure.flags.insert(machine.flags)
+            record.measure.details = "direct_response"
+            respondLocally(status: redirect.code, body: "", location: redirectLocation)
         case .answer(let answer):
             dropTry()
             if let snapshot, machine.cluster >= 0 && record.measure.destination == 0 {
                 record.measure.destination = snapshot.clusterDestinations[machine.cluster]
             }
-            if record.log != nil && answer.flags.contains(.UH) { captureRoute(pool: nil) }
+            if record.log != nil && machine.route >= 0 { captureRoute(pool: nil) }
             record.measure.flags.insert(answer.flags)
             record.measure.details = answer.details
-            respondLocally(status: answer.status, body: answer.body.description)
+            answer.body.withBytes { respondLocally(status: answer.status, body: $0, grpcStatus: answer.grpcStatus) }
         case .abort(let flags):
             record.measure.flags.insert(flags)
             resetStream()
@@ -260,14 +286,26 @@ final class StreamExchange {
 
     /// Answers the stream with a response of the proxy's own.
     func respondLocally(status: Int, body: String, location: [UInt8]? = nil) {
+        var body = body
+        body.withUTF8 { respondLocally(status: status, body: UnsafeRawBufferPointer($0), location: location) }
+    }
+
+    /// The same with the body as bytes; `grpcStatus` (≥ 0) makes it a trailers-only gRPC answer (one HEADERS
+    /// frame with END_STREAM).
+    func respondLocally(status: Int, body: UnsafeRawBufferPointer, location: [UInt8]? = nil, grpcStatus: Int = -1) {
         record.measure.responseCode = status
-        record.measure.responseBytes = UInt64(body.utf8.count)
+        record.measure.responseBytes = UInt64(body.count)
+        if grpcStatus >= 0 { record.measure.grpcStatus = grpcStatus }
         responsePhase = .done
         do throws(HTTP2Error) {
-            if let location {
+            if location != nil || grpcStatus >= 0 {
                 let block = HTTP2HeaderBlock(capacity: 256)
                 block.append(name: ":status", decimal: status)
-                location.withUnsafeBytes { block.append(name: "location", value: $0) }
+                if let location { location.withUnsafeBytes { block.append(name: "location", value: $0) } }
+                if grpcStatus >= 0 {
+                    block.append(name: "content-type", value: "application/grpc")
+                    block.append(name: "grpc-status", decimal: grpcStatus)
+                }
                 block.append(name: "server", value: "kanaria")
                 try session.submitResponse(stream: stream, headers: block, endStream: true)
             } else {
@@ -404,6 +442,9 @@ final class StreamExchange {
                                        routing: &worker.routing, now: worker.now))
         connection.requestFlush()
     }
+
+    /// The `Location` of a route redirect, built when the request arrived.
+    private var redirectLocation: [UInt8] = []
 
     /// The request head as first written, kept for one retry while no body byte was sent.
     private var upstreamHeadCopy: [UInt8] = []

@@ -233,6 +233,14 @@ final class Worker {
         machine.takeStats().forEach { shard.count($0, cluster: cluster) }
     }
 
+    /// The pool whose `authority` is the Host of a request that has none (HTTP/1.0): the chosen endpoint's, or
+    /// before one is chosen (during a fault delay) the cluster's first; an empty pool when it has none.
+    func defaultAuthorityPool(for machine: ExchangeMachine, snapshot: ConfigSnapshot) -> EndpointPool {
+        if machine.endpoint >= 0 { return pools[machine.endpoint] }
+        if let first = snapshot.table.clusters[machine.cluster].endpoints.first { return pools[first] }
+        return EndpointPool(address: nil, authority: [])
+    }
+
     // MARK: Deadlines
 
     /// Sets (or, with 0, cancels) the deadline of an exchange; `deadlinePassed` is called on its owner once

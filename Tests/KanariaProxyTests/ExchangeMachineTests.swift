@@ -7,13 +7,14 @@ import Testing
 
 /// One listener for host `*`, one route to cluster 0 (`outbound|8080|v1|nodejs…`) with `endpoints` endpoints.
 private func snapshot(endpoints: Int, policy: ExchangePolicy = .istioDefault, httpsRedirect: Bool = false,
-                      routePrefix: String? = nil) -> ConfigSnapshot {
+                      routePrefix: String? = nil, action: RouteAction = .forward, fault: FaultPolicy? = nil) -> ConfigSnapshot {
     let matches = routePrefix.map { [RequestMatch(uri: .prefix($0))] } ?? []
     let table = RouteTable(
         listeners: [Listener(port: 80, gateway: "default/gw", virtualHosts: [VirtualHost(domains: ["*"], routes: [0])],
                              httpsRedirect: httpsRedirect)],
         routes: [HTTPRoute(name: "nodejs.0", virtualService: "default/nodejs", matches: matches,
-                           destinations: [WeightedCluster(cluster: 0, weight: 100)])],
+                           destinations: action == .forward ? [WeightedCluster(cluster: 0, weight: 100)] : [],
+                           action: action, fault: fault)],
         clusters: [Cluster(serviceHost: "nodejs.default.svc.cluster.local", serviceName: "nodejs", namespace: "default",
                            subset: "v1", port: 8080, endpoints: Array(0..<endpoints))],
         endpoints: (0..<endpoints).map {
@@ -39,6 +40,7 @@ private func isConnect(_ action: ExchangeAction) -> Bool { if case .connect = ac
 private func isWait(_ action: ExchangeAction) -> Bool { if case .wait = action { true } else { false } }
 private func isRelay(_ action: ExchangeAction) -> Bool { if case .relay = action { true } else { false } }
 private func answer(_ action: ExchangeAction) -> LocalAnswer? { if case .answer(let a) = action { a } else { nil } }
+private func text(_ answer: LocalAnswer?) -> String? { answer?.body.withBytes { String(decoding: $0, as: UTF8.self) } }
 
 @Suite("Exchange machine")
 struct ExchangeMachineTests {
@@ -68,7 +70,7 @@ struct ExchangeMachineTests {
         let empty = withRequest("/api") { machine.begin($0, listener: 0, snapshot: config, routing: &routing, now: 0) }
         #expect(answer(empty)?.status == 503)
         #expect(answer(empty)?.flags == .UH)
-        #expect(answer(empty)?.body.description == "no healthy upstream")
+        #expect(text(answer(empty)) == "no healthy upstream")
     }
 
     /// Istio's default policy retries a connect failure on the other endpoint after a back-off below 25 ms; the
@@ -260,6 +262,57 @@ struct ExchangeMachineTests {
         }
         #expect(policy.backOffMilliseconds(retry: 1, draw: 24) == 24)
         #expect(policy.backOffMilliseconds(retry: 4, draw: 300) == 250)
+    }
+
+    /// A fault delay of 20% (exactly every fifth request of a worker) waits its fixed delay, flagged DI, before the
+    /// try; the route timeout only starts after it, as Envoy's fault filter runs before the router.
+    @Test func faultDelayHoldsEveryFifthRequestBeforeTheTry() {
+        let fault = FaultPolicy(delay: FaultDelay(fixedDelay: .milliseconds(700), percentage: Percentage(percent: 20)))
+        let config = snapshot(endpoints: 1, policy: ExchangePolicy(timeoutMilliseconds: 500), fault: fault)
+        var routing = RoutingState(table: config.table)
+        var machine = ExchangeMachine()
+        var delayed: [Int] = []
+        for i in 0..<10 {
+            let action = withRequest { machine.begin($0, listener: 0, snapshot: config, routing: &routing, now: 1000) }
+            if isWait(action) {
+                delayed.append(i)
+                #expect(machine.flags == .DI && machine.nextDeadline == 1700)
+                #expect(isConnect(machine.timerFired(now: 1700, replayable: true, snapshot: config, routing: &routing)))
+                #expect(machine.nextDeadline == 2200)
+            } else {
+                #expect(isConnect(action) && machine.nextDeadline == 1500)
+            }
+        }
+        #expect(delayed.count == 2 && delayed[1] - delayed[0] == 5)
+    }
+
+    /// A fault abort answers without an upstream, with flag FI: the HTTP status, or a trailers-only gRPC status.
+    @Test func faultAbortAnswersWithoutAnUpstream() {
+        let http = snapshot(endpoints: 1, fault: FaultPolicy(abort: FaultAbort(status: .http(503), percentage: .all)))
+        var routing = RoutingState(table: http.table)
+        var machine = ExchangeMachine()
+        let aborted = withRequest { machine.begin($0, listener: 0, snapshot: http, routing: &routing, now: 0) }
+        #expect(answer(aborted)?.status == 503 && answer(aborted)?.flags == .FI)
+        #expect(text(answer(aborted)) == "fault filter abort")
+        #expect(machine.tries == 0)
+        let grpc = snapshot(endpoints: 1, fault: FaultPolicy(abort: FaultAbort(status: .grpc(14), percentage: .all)))
+        let grpcAborted = withRequest { machine.begin($0, listener: 0, snapshot: grpc, routing: &routing, now: 0) }
+        #expect(answer(grpcAborted)?.status == 200 && answer(grpcAborted)?.grpcStatus == 14)
+    }
+
+    /// A route with a direct response answers it; a redirect route asks its owner for the redirect.
+    @Test func routesThatAnswerByThemselves() {
+        let direct = snapshot(endpoints: 0, action: .directResponse(DirectResponse(status: 418, body: Array("teapot".utf8))))
+        var routing = RoutingState(table: direct.table)
+        var machine = ExchangeMachine()
+        let answered = withRequest { machine.begin($0, listener: 0, snapshot: direct, routing: &routing, now: 0) }
+        #expect(answer(answered)?.status == 418 && text(answer(answered)) == "teapot")
+        let redirect = snapshot(endpoints: 0, action: .redirect(RedirectAction(uri: "/new")))
+        let redirected = withRequest { machine.begin($0, listener: 0, snapshot: redirect, routing: &routing, now: 0) }
+        guard case .redirect = redirected else {
+            Issue.record("expected the route's redirect")
+            return
+        }
     }
 
     /// An HTTPS-redirect listener answers before routing.
