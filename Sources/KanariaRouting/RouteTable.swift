@@ -120,6 +120,11 @@ public struct HTTPRoute: Sendable {
     public let requestHeaderEdits: [HeaderEdit]
     /// The same for the response.
     public let responseHeaderEdits: [HeaderEdit]
+    /// Per destination (one entry when there is none): the authority the upstream sees instead of the client's,
+    /// nil to keep it. From `rewrite.authority` or a `host`/`:authority` header set on the route or on the
+    /// destination: with one destination the route's wins (Istio sets the destination's only when the route has
+    /// none); with several, the destination's wins (Envoy applies a weighted cluster's rewrite after the route's).
+    public let authorityRewrites: [[UInt8]?]
 
     public init(name: String, virtualService: String, matches: [RequestMatch], destinations: [WeightedCluster],
                 action: RouteAction = .forward, rewrite: URIRewrite? = nil, headers: HeaderPolicy = .none,
@@ -142,6 +147,10 @@ public struct HTTPRoute: Sendable {
         let perDestination = destinations.isEmpty ? [HeaderPolicy.none] : destinations.map(\.headers)
         self.requestHeaderEdits = perDestination.map { headers.request.edit.then($0.request.edit) }
         self.responseHeaderEdits = perDestination.map { headers.response.edit.then($0.response.edit) }
+        let routeAuthority = rewrite?.authority ?? headers.authority
+        self.authorityRewrites = perDestination.map { destination in
+            destinations.count > 1 ? destination.authority ?? routeAuthority : routeAuthority ?? destination.authority
+        }
     }
 
     /// How many percentage counters the route keeps in `RoutingState`: fault delay, fault abort, one per mirror.
