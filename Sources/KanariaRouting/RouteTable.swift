@@ -162,7 +162,7 @@ public struct WeightedCluster: Sendable, Equatable {
     public var cluster: Int
     public var weight: Int
     /// `route[].headers`: operations applied after the route's own when this destination is chosen.
-    public var headers: HeaderPolicy
+    public let headers: HeaderPolicy
 
     public init(cluster: Int, weight: Int, headers: HeaderPolicy = .none) {
         self.cluster = cluster
