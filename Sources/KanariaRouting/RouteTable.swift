@@ -83,14 +83,14 @@ public struct VirtualHost: Sendable {
 /// One entry of a VirtualService's `http` list, compiled.
 public struct HTTPRoute: Sendable {
     /// `http[].name`, or `VirtualService-name.index` when unnamed.
-    public var name: String
+    public let name: String
     /// `namespace/name` of the VirtualService it came from.
-    public var virtualService: String
+    public let virtualService: String
     /// Alternatives (`http[].match`): any one that holds selects the route; none at all matches everything.
-    public var matches: [RequestMatch]
+    public let matches: [RequestMatch]
     /// The weighted destinations (`http[].route`), indices into `RouteTable.clusters` with their weights; empty
     /// when `action` is a redirect or a direct response.
-    public var destinations: [WeightedCluster]
+    public let destinations: [WeightedCluster]
     /// Where this route's picker keeps its state in `RoutingState`; assigned by `RouteTable.init`.
     public internal(set) var pickerSlot = 0
     /// Where this route's percentage counters (fault delay, fault abort, then one per mirror) start in
