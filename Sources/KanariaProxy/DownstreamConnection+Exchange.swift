@@ -118,6 +118,7 @@ extension DownstreamConnection {
             record.measure.flags.insert(flags)
             close()
         }
+        worker.countStats(of: &machine, snapshot: snapshot)
         worker.schedule(deadline, at: machine.nextDeadline)
     }
 
@@ -418,7 +419,10 @@ extension DownstreamConnection {
         }
         switch machine.responseHead(status: response.status, grpcStatus: nil, replayable: !bodyBytesForwarded,
                                     snapshot: snapshot, routing: &worker.routing, now: worker.now) {
-        case .relay, .none:
+        case .relay(let flags):
+            record.measure.flags.insert(flags)
+            worker.countStats(of: &machine, snapshot: snapshot)
+        case .none:
             break
         case let action:
             perform(action)  // retried: the answer goes with its connection

@@ -131,7 +131,10 @@ extension DownstreamConnection {
         let grpcStatus = view.value(ofField: "grpc-status").map(StreamExchange.decimal)
         switch machine.responseHead(status: view.head.status, grpcStatus: grpcStatus, replayable: !bodyBytesForwarded,
                                     snapshot: snapshot, routing: &worker.routing, now: worker.now) {
-        case .relay, .none:
+        case .relay(let flags):
+            record.measure.flags.insert(flags)
+            worker.countStats(of: &machine, snapshot: snapshot)
+        case .none:
             break
         case let action:
             perform(action)

@@ -2,6 +2,24 @@ import KanariaHTTP
 import KanariaRouting
 import KanariaTelemetry
 
+/// Envoy's per-cluster stats an exchange produced and its owner has not counted yet, one bit per `ClusterStat`.
+struct ClusterStatEvents: OptionSet {
+    let rawValue: UInt16
+
+    init(rawValue: UInt16) { self.rawValue = rawValue }
+    init(_ stat: ClusterStat) { rawValue = 1 << UInt16(stat.rawValue) }
+
+    /// Calls `body` for each stat in the set.
+    func forEach(_ body: (ClusterStat) -> Void) {
+        var bits = rawValue
+        while bits != 0 {
+            let bit = bits.trailingZeroBitCount
+            bits &= bits - 1
+            if let stat = ClusterStat(rawValue: bit) { body(stat) }
+        }
+    }
+}
+
 /// An answer of the proxy's own: a status, a short body, and why (Envoy's response flags and details).
 struct LocalAnswer {
     var status: Int
@@ -31,8 +49,9 @@ enum ExchangeAction {
     case answer(LocalAnswer)
     /// Answer 301 to the same URL under https (Gateway `tls.httpsRedirect`).
     case redirectToHTTPS
-    /// The response head is accepted: relay it and its body.
-    case relay
+    /// The response head is accepted: relay it and its body, with `flags` recorded (URX when the answer would have
+    /// been retried but no retry was left).
+    case relay(flags: ResponseFlags)
     /// The response has begun and cannot be replaced: break the client's stream (HTTP/2 RST_STREAM, or close the
     /// HTTP/1.1 connection), with `flags` recorded.
     case abort(flags: ResponseFlags)
@@ -82,6 +101,14 @@ struct ExchangeMachine {
     private var triedPositions: UInt64 = 0
     /// A stale pooled connection was already retried on a new one (once per exchange, not counted as a retry).
     private var staleRetryUsed = false
+    /// Envoy cluster stats produced and not yet taken by the owner (`takeStats`).
+    private(set) var stats = ClusterStatEvents()
+
+    /// The stats produced since the last call, for the owner to count against the cluster.
+    mutating func takeStats() -> ClusterStatEvents {
+        defer { stats = [] }
+        return stats
+    }
 
     /// The earliest time the owner must call `timerFired` at; 0 when nothing is pending.
     var nextDeadline: Int64 {
@@ -117,7 +144,11 @@ struct ExchangeMachine {
     private mutating func startTry(snapshot: ConfigSnapshot, routing: inout RoutingState, now: Int64) -> ExchangeAction {
         let endpoints = snapshot.table.clusters[cluster].endpoints
         var position: Int? = nil
-        for _ in 0..<5 {  // Envoy's host_selection_retry_max_attempts as Istio sets it
+        var picks = 1
+        if triedPositions != 0 && snapshot.routePolicies[route].retry.avoidPreviousHosts {
+            picks += snapshot.routePolicies[route].retry.hostSelectionAttempts
+        }
+        for _ in 0..<picks {  // Envoy's previous-hosts predicate: redraw up to host_selection_retry_max_attempts
             position = routing.pickEndpointPosition(of: cluster, count: endpoints.count)
             guard let p = position, p < 64, triedPositions & (1 << UInt64(p)) != 0 else { break }
         }
@@ -155,8 +186,8 @@ struct ExchangeMachine {
             return .connect
         }
         freshConnection = false
-        return retryOrAnswer(.failed(failure), answer: .failure(failure), replayable: replayable,
-                             snapshot: snapshot, routing: &routing, now: now)
+        return retryOrAnswer(failure.tryOutcome(requestSent: !replayable), answer: .failure(failure),
+                             replayable: replayable, snapshot: snapshot, routing: &routing, now: now)
     }
 
     /// A response head arrived (informational ones excluded). Returns `.relay`, or a retry when the policy retries
@@ -164,14 +195,26 @@ struct ExchangeMachine {
     mutating func responseHead(status: Int, grpcStatus: Int?, replayable: Bool, snapshot: ConfigSnapshot,
                                routing: inout RoutingState, now: Int64) -> ExchangeAction {
         guard phase == .trying else { return .none }
-        let outcome = ExchangePolicy.TryOutcome.answered(status: status, grpcStatus: grpcStatus)
-        // (A 1xx or 2xx answer is never retried, even if listed in retriable status codes.)
-        if replayable && status >= 300 && mayRetry(outcome, snapshot: snapshot, now: now) {
-            return scheduleRetry(snapshot: snapshot, routing: &routing, now: now)
-        }
         phase = .relaying
         tryDeadline = 0
-        return .relay
+        // (A 1xx or 2xx answer is never retried, even if listed in retriable status codes.)
+        guard status >= 300 else {
+            if retriesDone > 0 { stats.insert(ClusterStatEvents(.upstreamRqRetrySuccess)) }
+            return .relay(flags: [])
+        }
+        let policy = snapshot.routePolicies[route]
+        let decision = replayable ? policy.decision(.response(status: status, grpcStatus: grpcStatus)) : .no
+        if decision == .no {
+            // Envoy counts a retried request whose answer is not retried again as a retry success.
+            if retriesDone > 0 { stats.insert(ClusterStatEvents(.upstreamRqRetrySuccess)) }
+            return .relay(flags: [])
+        }
+        if retriesDone < policy.retries && !deadlinePassed(now) {
+            phase = .trying
+            return scheduleRetry(immediately: decision == .retryImmediately, snapshot: snapshot, routing: &routing, now: now)
+        }
+        stats.insert(ClusterStatEvents(.upstreamRqRetryLimitExceeded))
+        return .relay(flags: .URX)
     }
 
     /// The response was relayed whole.
@@ -197,11 +240,13 @@ struct ExchangeMachine {
         case .trying:
             if routeDeadline > 0 && now >= routeDeadline { return timedOut() }
             guard tryDeadline > 0 && now >= tryDeadline else { return .none }
+            stats.insert(ClusterStatEvents(.upstreamRqPerTryTimeout))
             return retryOrAnswer(.perTryTimeout, answer: .timeout, replayable: replayable, snapshot: snapshot,
                                  routing: &routing, now: now)
         case .relaying:
             guard routeDeadline > 0 && now >= routeDeadline else { return .none }
             phase = .done
+            stats.insert(ClusterStatEvents(.upstreamRqTimeout))
             return .abort(flags: .UT)
         case .idle, .answered, .done:
             return .none
@@ -212,28 +257,29 @@ struct ExchangeMachine {
 
     private func deadlinePassed(_ now: Int64) -> Bool { routeDeadline > 0 && now >= routeDeadline }
 
-    private mutating func retryOrAnswer(_ outcome: ExchangePolicy.TryOutcome, answer: LocalAnswer, replayable: Bool,
+    private mutating func retryOrAnswer(_ outcome: TryOutcome, answer: LocalAnswer, replayable: Bool,
                                         snapshot: ConfigSnapshot, routing: inout RoutingState, now: Int64) -> ExchangeAction {
         let policy = snapshot.routePolicies[route]
-        let wanted = policy.retries(outcome)
-        if wanted && replayable && retriesDone < policy.retries && !deadlinePassed(now) {
-            return scheduleRetry(snapshot: snapshot, routing: &routing, now: now)
+        let wanted = policy.decision(outcome)
+        if wanted != .no && replayable && retriesDone < policy.retries && !deadlinePassed(now) {
+            return scheduleRetry(immediately: wanted == .retryImmediately, snapshot: snapshot, routing: &routing, now: now)
         }
         var answer = answer
-        if wanted && retriesDone > 0 && retriesDone >= policy.retries { answer.flags.insert(.URX) }
+        if wanted != .no && retriesDone > 0 && retriesDone >= policy.retries {
+            answer.flags.insert(.URX)
+            stats.insert(ClusterStatEvents(.upstreamRqRetryLimitExceeded))
+        }
         return answered(answer)
     }
 
-    /// Whether the route's policy retries `outcome` and has a retry left before the route deadline.
-    private func mayRetry(_ outcome: ExchangePolicy.TryOutcome, snapshot: ConfigSnapshot, now: Int64) -> Bool {
-        let policy = snapshot.routePolicies[route]
-        return retriesDone < policy.retries && !deadlinePassed(now) && policy.retries(outcome)
-    }
-
-    private mutating func scheduleRetry(snapshot: ConfigSnapshot, routing: inout RoutingState, now: Int64) -> ExchangeAction {
+    /// Starts the next try: after Envoy's back-off, or at once (`immediately`: a refused stream, which Envoy
+    /// retries without waiting).
+    private mutating func scheduleRetry(immediately: Bool, snapshot: ConfigSnapshot, routing: inout RoutingState,
+                                        now: Int64) -> ExchangeAction {
         retriesDone += 1
+        stats.insert(ClusterStatEvents(.upstreamRqRetry))
         tryDeadline = 0
-        let delay = snapshot.routePolicies[route].backOffMilliseconds(retry: retriesDone, draw: routing.nextDraw())
+        let delay = immediately ? 0 : snapshot.routePolicies[route].backOffMilliseconds(retry: retriesDone, draw: routing.nextDraw())
         guard delay > 0 else { return startTry(snapshot: snapshot, routing: &routing, now: now) }
         phase = .backingOff
         waitUntil = now + delay
@@ -241,7 +287,8 @@ struct ExchangeMachine {
     }
 
     private mutating func timedOut() -> ExchangeAction {
-        answered(.timeout)
+        stats.insert(ClusterStatEvents(.upstreamRqTimeout))
+        return answered(.timeout)
     }
 
     /// Ends the exchange with a local answer: no deadline is pending any more.

@@ -11,11 +11,12 @@ enum HeadRewriter {
     /// removed (the body's own framing, Content-Length or chunked, is kept since the body is relayed unchanged),
     /// `x-forwarded-for` with the client's address appended, `x-forwarded-proto` set to the downstream scheme, and
     /// `x-request-id` kept or, when absent, `generatedRequestID` (which the caller made before routing, as Envoy
-    /// does, so that every access-log line has one).
+    /// does, so that every access-log line has one). With `shadow`, the Host is the one a mirror gets: `-shadow`
+    /// after the host name (`shop:8080` → `shop-shadow:8080`), as Envoy's request mirroring sets it.
     static func writeUpstreamRequest(
         _ head: RequestHead, message: UnsafeRawBufferPointer, clientAddress: UnsafeRawBufferPointer,
         generatedRequestID: UnsafeRawBufferPointer, defaultHost: UnsafeRawBufferPointer, chunkedBody: Bool = false,
-        forwardedProto: StaticString = "http", into out: inout ByteBuffer
+        forwardedProto: StaticString = "http", shadow: Bool = false, into out: inout ByteBuffer
     ) {
         out.append(head.methodSpan.bytes(in: message))
         out.append(byte: 0x20)
@@ -44,15 +45,24 @@ enum HeadRewriter {
                 out.append(field.line.bytes(in: message))
             case .host:
                 sawHost = true
-                out.append(field.line.bytes(in: message))
+                if shadow {
+                    appendShadowHost(field.value.bytes(in: message), into: &out)
+                } else {
+                    out.append(field.line.bytes(in: message))
+                }
             default:
                 out.append(field.line.bytes(in: message))
             }
         }
         if !sawHost {
-            out.append("host: ")
-            out.append(head.authority.isEmpty ? defaultHost : head.authority.bytes(in: message))
-            out.append("\r\n")
+            let authority = head.authority.isEmpty ? defaultHost : head.authority.bytes(in: message)
+            if shadow {
+                appendShadowHost(authority, into: &out)
+            } else {
+                out.append("host: ")
+                out.append(authority)
+                out.append("\r\n")
+            }
         }
         if !sawForwardedFor {
             out.append("x-forwarded-for: ")
@@ -93,6 +103,19 @@ enum HeadRewriter {
         headers.append(name: "x-forwarded-for", value: forwarded.readable)
         headers.append(name: "x-forwarded-proto", value: scheme)
         if !generatedRequestID.isEmpty { headers.append(name: "x-request-id", value: generatedRequestID) }
+    }
+
+    /// `host: <name>-shadow[:port]\r\n` for an authority `<name>[:port]` (an IPv6 literal's brackets kept).
+    static func appendShadowHost(_ authority: UnsafeRawBufferPointer, into out: inout ByteBuffer) {
+        var nameEnd = authority.count
+        if let colon = authority.lastIndex(of: UInt8(ascii: ":")), !authority[colon...].contains(UInt8(ascii: "]")) {
+            nameEnd = colon
+        }
+        out.append("host: ")
+        out.append(UnsafeRawBufferPointer(rebasing: authority[..<nameEnd]))
+        out.append("-shadow")
+        out.append(UnsafeRawBufferPointer(rebasing: authority[nameEnd...]))
+        out.append("\r\n")
     }
 
     /// How the client's response head must change from the upstream's.

@@ -83,7 +83,10 @@ extension StreamExchange {
         if let snapshot {
             switch machine.responseHead(status: view.head.status, grpcStatus: grpcStatus, replayable: replayable,
                                         snapshot: snapshot, routing: &worker.routing, now: worker.now) {
-            case .relay, .none: break
+            case .relay(let flags):
+                record.measure.flags.insert(flags)
+                worker.countStats(of: &machine, snapshot: snapshot)
+            case .none: break
             case let action:
                 perform(action)  // retried: the stream is reset
                 connection.requestFlush()

@@ -224,6 +224,7 @@ final class StreamExchange {
             resetStream()
             connection.requestFlush()
         }
+        if let snapshot { worker.countStats(of: &machine, snapshot: snapshot) }
         worker.schedule(deadline, at: machine.nextDeadline)
     }
 
@@ -505,7 +506,10 @@ final class StreamExchange {
         if let snapshot {
             switch machine.responseHead(status: response.status, grpcStatus: nil, replayable: replayable,
                                         snapshot: snapshot, routing: &worker.routing, now: worker.now) {
-            case .relay, .none: break
+            case .relay(let flags):
+                record.measure.flags.insert(flags)
+                worker.countStats(of: &machine, snapshot: snapshot)
+            case .none: break
             case let action:
                 perform(action)  // retried: the answer goes with its connection
                 return

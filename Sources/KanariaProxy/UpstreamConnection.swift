@@ -76,6 +76,7 @@ enum UpstreamOwner {
     case none
     case client(Unmanaged<DownstreamConnection>)
     case stream(Unmanaged<StreamExchange>)
+    case mirror(Unmanaged<MirrorExchange>)
 }
 
 /// One worker's keep-alive connections to one endpoint, most recently used first out.

@@ -16,6 +16,7 @@ final class Worker {
         static let http2Tag: UInt64 = 3
         static let http2UpstreamTag: UInt64 = 4
         static let streamTag: UInt64 = 5
+        static let mirrorTag: UInt64 = 6
         static let tagMask: UInt64 = 15
         static let wake: UInt64 = 0 << 4
         static let timer: UInt64 = 1 << 4
@@ -51,6 +52,10 @@ final class Worker {
     private var openHTTP2: [HTTP2DownstreamConnection] = []
     private var retiredHTTP2: [HTTP2DownstreamConnection] = []
     private var spareExchanges: [StreamExchange] = []
+    private var spareMirrors: [MirrorExchange] = []
+    private var retiredMirrors: [MirrorExchange] = []
+    /// Mirrors collecting or sending a copy now.
+    private(set) var activeMirrors = 0
     private var retiredExchanges: [StreamExchange] = []
     private var retiredHTTP2Upstreams: [HTTP2UpstreamConnection] = []
     /// The iovec array for HTTP/2 connections' vectored writes.
@@ -220,6 +225,14 @@ final class Worker {
         UInt64(UInt(bitPattern: Unmanaged.passUnretained(object).toOpaque())) | tag
     }
 
+    /// Counts the Envoy cluster stats an exchange produced (retries, timeouts) against its cluster.
+    @inline(__always)
+    func countStats(of machine: inout ExchangeMachine, snapshot: ConfigSnapshot) {
+        guard machine.stats.rawValue != 0, machine.cluster >= 0 else { return }
+        let cluster = snapshot.clusterStatIDs[machine.cluster]
+        machine.takeStats().forEach { shard.count($0, cluster: cluster) }
+    }
+
     // MARK: Deadlines
 
     /// Sets (or, with 0, cancels) the deadline of an exchange; `deadlinePassed` is called on its owner once
@@ -239,6 +252,8 @@ final class Worker {
                 Unmanaged<DownstreamConnection>.fromOpaque(pointer)._withUnsafeGuaranteedRef { $0.deadlinePassed() }
             case Token.streamTag:
                 Unmanaged<StreamExchange>.fromOpaque(pointer)._withUnsafeGuaranteedRef { $0.deadlinePassed() }
+            case Token.mirrorTag:
+                Unmanaged<MirrorExchange>.fromOpaque(pointer)._withUnsafeGuaranteedRef { $0.deadlinePassed() }
             default:
                 break
             }
@@ -365,6 +380,19 @@ final class Worker {
         connection.pool.http2.removeAll { $0 === connection }
     }
 
+    /// A mirror exchange to fill; it comes back through `recycle` when it is done.
+    func makeMirror() -> MirrorExchange {
+        let mirror = spareMirrors.popLast() ?? MirrorExchange(worker: self)
+        activeMirrors += 1
+        return mirror
+    }
+
+    /// A finished mirror: reused after this loop turn.
+    func recycle(_ mirror: MirrorExchange) {
+        activeMirrors -= 1
+        retiredMirrors.append(mirror)
+    }
+
     func makeStreamExchange() -> StreamExchange {
         spareExchanges.popLast() ?? StreamExchange()
     }
@@ -376,6 +404,10 @@ final class Worker {
 
     private func recycleRetired() {
         if !retiredHTTP2.isEmpty { retiredHTTP2.removeAll(keepingCapacity: true) }
+        if !retiredMirrors.isEmpty {
+            for mirror in retiredMirrors where spareMirrors.count < Self.maxSpare { spareMirrors.append(mirror) }
+            retiredMirrors.removeAll(keepingCapacity: true)
+        }
         if !retiredHTTP2Upstreams.isEmpty { retiredHTTP2Upstreams.removeAll(keepingCapacity: true) }
         if !retiredExchanges.isEmpty {
             for exchange in retiredExchanges {
@@ -434,6 +466,7 @@ final class Worker {
                 switch owner {
                 case .client(let client): client._withUnsafeGuaranteedRef { $0.upstreamConnectFailed() }
                 case .stream(let stream): stream._withUnsafeGuaranteedRef { $0.upstreamFailed(.connectFailure) }
+                case .mirror(let mirror): mirror._withUnsafeGuaranteedRef { $0.upstreamFailed() }
                 case .none: break
                 }
                 return
@@ -442,12 +475,14 @@ final class Worker {
             switch connection.owner {
             case .client(let client): client._withUnsafeGuaranteedRef { $0.upstreamConnected(connection) }
             case .stream(let stream): stream._withUnsafeGuaranteedRef { $0.upstreamConnected(connection) }
+            case .mirror(let mirror): mirror._withUnsafeGuaranteedRef { $0.drive() }
             case .none: break
             }
         case .active:
             switch connection.owner {
             case .client(let client): client._withUnsafeGuaranteedRef { $0.drive() }
             case .stream(let stream): stream._withUnsafeGuaranteedRef { $0.upstreamReady() }
+            case .mirror(let mirror): mirror._withUnsafeGuaranteedRef { $0.drive() }
             case .none: break
             }
         case .idle:

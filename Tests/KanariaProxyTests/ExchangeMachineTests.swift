@@ -110,7 +110,8 @@ struct ExchangeMachineTests {
             action = machine.upstreamFailed(.connectFailure, replayable: true, stalePooled: false, snapshot: config,
                                             routing: &routing, now: now)
         }
-        #expect(endpoints == [0, 1, 0])
+        // Three tries; the first retry goes to the endpoint not tried yet (the third finds both tried).
+        #expect(endpoints.count == 3 && endpoints[0] != endpoints[1])
         #expect(answer(action)?.status == 503)
         #expect(answer(action)?.flags == [.UF, .URX])
     }
@@ -127,8 +128,7 @@ struct ExchangeMachineTests {
         #expect(answer(machine.upstreamFailed(.connectionTermination, replayable: true, stalePooled: false, snapshot: config,
                                               routing: &routing, now: 0))?.flags == .UC)
 
-        var off = ExchangePolicy.istioDefault
-        off.retries = 0
+        let off = ExchangePolicy(retry: .off)
         let noRetries = snapshot(endpoints: 2, policy: off)
         _ = withRequest { machine.begin($0, listener: 0, snapshot: noRetries, routing: &routing, now: 0) }
         #expect(answer(machine.upstreamFailed(.connectFailure, replayable: true, stalePooled: false, snapshot: noRetries,
@@ -137,8 +137,7 @@ struct ExchangeMachineTests {
 
     /// A retriable status is retried only while the request can be sent again whole.
     @Test func retriableStatusNeedsAReplayableRequest() {
-        var policy = ExchangePolicy.istioDefault
-        policy.retryOn = [.gatewayError]
+        let policy = ExchangePolicy(retry: RetryPolicy(retries: 2, retryOn: [.gatewayError]))
         let config = snapshot(endpoints: 2, policy: policy)
         var routing = RoutingState(table: config.table)
         var machine = ExchangeMachine()
@@ -148,6 +147,27 @@ struct ExchangeMachineTests {
         _ = withRequest { machine.begin($0, listener: 0, snapshot: config, routing: &routing, now: 0) }
         let retry = machine.responseHead(status: 503, grpcStatus: nil, replayable: true, snapshot: config, routing: &routing, now: 0)
         #expect(isWait(retry) || isConnect(retry))
+    }
+
+    /// A retriable answer after the last retry is relayed, flagged URX and counted as an exhausted retry; a
+    /// non-retriable answer after a retry counts as a retry success.
+    @Test func lastRetriableAnswerIsRelayedWithURX() {
+        let config = snapshot(endpoints: 2, policy: ExchangePolicy(retry: RetryPolicy(retries: 1, retryOn: [.fiveXX],
+                                                                                       backoffBase: .milliseconds(1))))
+        var routing = RoutingState(table: config.table, seed: 5)
+        var machine = ExchangeMachine()
+        _ = withRequest { machine.begin($0, listener: 0, snapshot: config, routing: &routing, now: 0) }
+        var action = machine.responseHead(status: 503, grpcStatus: nil, replayable: true, snapshot: config, routing: &routing, now: 0)
+        if isWait(action) { action = machine.timerFired(now: machine.nextDeadline, replayable: true, snapshot: config, routing: &routing) }
+        #expect(isConnect(action) && machine.tries == 2)
+        #expect(machine.takeStats() == ClusterStatEvents(.upstreamRqRetry))
+        guard case .relay(let flags) = machine.responseHead(status: 503, grpcStatus: nil, replayable: true, snapshot: config,
+                                                            routing: &routing, now: 10) else {
+            Issue.record("the last answer must be relayed")
+            return
+        }
+        #expect(flags == .URX)
+        #expect(machine.takeStats() == ClusterStatEvents(.upstreamRqRetryLimitExceeded))
     }
 
     /// A stale pooled connection is tried again once on a new connection to the same endpoint, without spending a retry.
@@ -167,9 +187,7 @@ struct ExchangeMachineTests {
     /// A route timeout of 500 ms answers 504 (flag UT) when it passes before the response head, and breaks a
     /// response still being relayed.
     @Test func routeTimeoutAnswersGatewayTimeout() {
-        var policy = ExchangePolicy.istioDefault
-        policy.timeoutMilliseconds = 500
-        let config = snapshot(endpoints: 1, policy: policy)
+        let config = snapshot(endpoints: 1, policy: ExchangePolicy(timeoutMilliseconds: 500))
         var routing = RoutingState(table: config.table)
         var machine = ExchangeMachine()
         _ = withRequest { machine.begin($0, listener: 0, snapshot: config, routing: &routing, now: 10_000) }
@@ -189,25 +207,45 @@ struct ExchangeMachineTests {
         #expect(flags == .UT)
     }
 
-    /// A per-try timeout with retryOn gateway-error starts another try; the route deadline still bounds them all.
-    @Test func perTryTimeoutRetriesWithinTheRouteTimeout() {
-        var policy = ExchangePolicy.istioDefault
-        policy.timeoutMilliseconds = 1000
-        policy.perTryTimeoutMilliseconds = 300
-        policy.retryOn = [.gatewayError]
-        policy.backOffBaseMilliseconds = 0
-        let config = snapshot(endpoints: 2, policy: policy)
+    /// A per-try timeout with retryOn gateway-error starts another try; after the last retry's per-try timeout the
+    /// client gets 504 with flags UT and URX.
+    @Test func perTryTimeoutRetriesUntilRetriesRunOut() {
+        let retry = RetryPolicy(retries: 2, retryOn: [.gatewayError], perTryTimeout: .milliseconds(300),
+                                backoffBase: .milliseconds(1))
+        let config = snapshot(endpoints: 2, policy: ExchangePolicy(timeoutMilliseconds: 5000, retry: retry))
         var routing = RoutingState(table: config.table)
         var machine = ExchangeMachine()
         _ = withRequest { machine.begin($0, listener: 0, snapshot: config, routing: &routing, now: 0) }
         #expect(machine.nextDeadline == 300)
-        #expect(isConnect(machine.timerFired(now: 300, replayable: true, snapshot: config, routing: &routing)))
-        #expect(machine.tries == 2 && machine.nextDeadline == 600)
-        #expect(isConnect(machine.timerFired(now: 600, replayable: true, snapshot: config, routing: &routing)))
-        #expect(machine.tries == 3 && machine.nextDeadline == 900)
-        let last = machine.timerFired(now: 900, replayable: true, snapshot: config, routing: &routing)
+        var now: Int64 = 0
+        var last = ExchangeAction.none
+        for _ in 0..<10 {
+            now = machine.nextDeadline
+            last = machine.timerFired(now: now, replayable: true, snapshot: config, routing: &routing)
+            if case .answer = last { break }
+        }
+        #expect(machine.tries == 3)
         #expect(answer(last)?.status == 504)
         #expect(answer(last)?.flags == [.UT, .URX])
+        #expect(now >= 900 && now < 910)
+    }
+
+    /// The route timeout bounds all the tries: with 1 s for the route and 300 ms per try, the fourth try never starts.
+    @Test func routeTimeoutBoundsTheTries() {
+        let retry = RetryPolicy(retries: 5, retryOn: [.gatewayError], perTryTimeout: .milliseconds(300),
+                                backoffBase: .milliseconds(1))
+        let config = snapshot(endpoints: 2, policy: ExchangePolicy(timeoutMilliseconds: 1000, retry: retry))
+        var routing = RoutingState(table: config.table)
+        var machine = ExchangeMachine()
+        _ = withRequest { machine.begin($0, listener: 0, snapshot: config, routing: &routing, now: 0) }
+        var last = ExchangeAction.none
+        for _ in 0..<20 {
+            last = machine.timerFired(now: machine.nextDeadline, replayable: true, snapshot: config, routing: &routing)
+            if case .answer = last { break }
+        }
+        #expect(machine.tries == 4)
+        #expect(answer(last)?.status == 504)
+        #expect(answer(last)?.flags == .UT)
     }
 
     /// Envoy's back-off: first retry below 25 ms, second below 75 ms, third below 175 ms, never above 250 ms.

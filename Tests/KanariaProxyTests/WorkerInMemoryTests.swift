@@ -96,9 +96,7 @@ struct WorkerInMemoryTests {
     /// A route timeout of 500 ms in front of an endpoint that never answers: nothing at 499 ms, then 504 with
     /// Envoy's body, and the upstream connection is closed.
     @Test func routeTimeoutAnswersGatewayTimeoutOnTime() throws {
-        var policy = ExchangePolicy.istioDefault
-        policy.timeoutMilliseconds = 500
-        let h = try Harness(endpoints: 1, policy: policy)
+        let h = try Harness(endpoints: 1, policy: ExchangePolicy(timeoutMilliseconds: 500))
         let client = h.network.dial(h.listener)
         h.network.send(client, "GET /slow HTTP/1.1\r\nhost: example.com\r\n\r\n")
         h.worker.settle()

@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import http.client
 
+from harness.admin import Admin
 from harness.gateway import Server, Topology, backends, start_gateway  # noqa: F401 (fixtures)
 from harness.h2 import H2Client
 from harness.proxy import write_config
+
+V1 = "outbound|8080|v1|nodejs.default.svc.cluster.local"
 
 
 def versions_of(upstreams_) -> dict[str, int]:
@@ -41,6 +44,12 @@ def test_killed_endpoint_costs_http1_clients_nothing(tmp_path, upstreams, start_
     assert (versions.count("v1"), versions.count("v2")) == (240, 60)
     assert len(v1b.seen()) == seen_by_killed
     assert len(v1a.seen()) == 240 - seen_by_killed
+    # Envoy's per-cluster retry counters say what happened: every retry of the v1 cluster succeeded.
+    admin = Admin(proxy.admin_port)
+    retries = admin.metric("envoy_cluster_upstream_rq_retry", cluster_name=V1)[0].value
+    assert retries >= 1
+    assert admin.metric("envoy_cluster_upstream_rq_retry_success", cluster_name=V1)[0].value == retries
+    assert admin.metric("envoy_cluster_upstream_rq_retry_limit_exceeded", cluster_name=V1)[0].value == 0
 
 
 def test_killed_endpoint_costs_http2_clients_nothing(upstreams, start_gateway):
