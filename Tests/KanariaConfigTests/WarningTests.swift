@@ -123,7 +123,7 @@ import Testing
 
     /// Warnings alone leave the configuration usable.
     @Test func warningsDoNotBlockTheTable() throws {
-        let istio = try configText("node-istio.yaml").replacingOccurrences(of: "  http:\n  - route:", with: "  http:\n  - fault: {delay: {fixedDelay: 5s}}\n    route:")
+        let istio = try configText("node-istio.yaml").replacingOccurrences(of: "  http:\n  - route:", with: "  http:\n  - fault: {delay: {fixedDelay: 5s, percentage: {value: 10}}}\n    route:")
         let config = try loadSeed(istio: istio)
         #expect(config.warnings.count == 1)
         #expect(config.errors.isEmpty)
