@@ -57,7 +57,7 @@ extension DocumentReader {
     static func mirrors(_ node: Node, namespace: String, _ report: Reporter) -> [MirrorSpec]? {
         guard node.value("mirror") != nil || node.value("mirrors") != nil else { return nil }
         var result: [MirrorSpec] = []
-        if let mirror = node.value("mirror"), let destination = mirrorDestination(mirror) {
+        if let mirror = node.value("mirror"), let destination = destinationSpec(mirror, line: mirror.line) {
             var percentage = Percentage.all
             if let value = node.value("mirrorPercentage") {
                 percentage = PolicyField.percentage(value, field: "mirrorPercentage", report) ?? .all
@@ -72,20 +72,11 @@ extension DocumentReader {
             if percentage.millionths > 0 { result.append(MirrorSpec(destination: destination, namespace: namespace, percentage: percentage)) }
         }
         for item in node.value("mirrors")?.items ?? [] {
-            guard let target = item.value("destination"), let destination = mirrorDestination(target) else { continue }
+            guard let target = item.value("destination"), let destination = destinationSpec(target, line: target.line) else { continue }
             let percentage = item.value("percentage").map { PolicyField.percentage($0, field: "percentage", report) ?? .all } ?? .all
             if percentage.millionths > 0 { result.append(MirrorSpec(destination: destination, namespace: namespace, percentage: percentage)) }
         }
         return result
-    }
-
-    /// A mirror's `Destination` (host, subset, port) as a `DestinationSpec` without weight.
-    static func mirrorDestination(_ target: Node) -> DestinationSpec? {
-        guard let host = target.value("host"), let hostText = host.text else { return nil }
-        let port = target.value("port")?.value("number")
-        return DestinationSpec(line: target.line, host: Located(hostText, line: host.line),
-                               subset: target.value("subset").flatMap { s in s.text.map { Located($0, line: s.line) } },
-                               port: port.flatMap { p in p.integer.map { Located($0, line: p.line) } }, weight: nil)
     }
 }
 

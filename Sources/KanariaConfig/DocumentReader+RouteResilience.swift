@@ -93,6 +93,9 @@ extension DocumentReader {
                 percentage = nil
             }
         }
+        if node.value("percentage") == nil && node.value("percent") == nil {
+            report.warning(node.line, "delay has no percentage: Istio delays no request (add percentage: {value: 100} for all)")
+        }
         guard let duration, let percentage else { return nil }
         return FaultDelay(fixedDelay: duration, percentage: percentage)
     }
@@ -103,6 +106,8 @@ extension DocumentReader {
         var percentage: Percentage? = .zero
         if let percentageNode = node.value("percentage") {
             percentage = PolicyField.percentage(percentageNode, field: "percentage", report)
+        } else {
+            report.warning(node.line, "abort has no percentage: Istio aborts no request (add percentage: {value: 100} for all)")
         }
         let status: FaultAbort.Status?
         if let statusNode = node.value("httpStatus") {

@@ -53,19 +53,23 @@ extension DocumentReader {
         }
     }
 
+    /// A `route[]` entry: its Destination, weight and headers.
     static func destination(_ node: Node, _ report: Reporter) -> DestinationSpec? {
-        guard let target = node.value("destination"), let host = target.value("host"), let hostText = host.text else {
+        guard let target = node.value("destination"), var destination = destinationSpec(target, line: node.line) else {
             return nil  // reported by the schema check
         }
+        destination.weight = node.value("weight").flatMap { w in w.integer.map { Located($0, line: w.line) } }
+        destination.headers = node.value("headers").map { headerPolicy($0, report) } ?? .none
+        return destination
+    }
+
+    /// A `Destination` (host, subset, port), as a route entry or a mirror names it; nil without a host.
+    static func destinationSpec(_ target: Node, line: Int) -> DestinationSpec? {
+        guard let host = target.value("host"), let hostText = host.text else { return nil }
         let port = target.value("port")?.value("number")
-        let weight = node.value("weight")
-        return DestinationSpec(
-            line: node.line,
-            host: Located(hostText, line: host.line),
-            subset: target.value("subset").flatMap { s in s.text.map { Located($0, line: s.line) } },
-            port: port.flatMap { p in p.integer.map { Located($0, line: p.line) } },
-            weight: weight.flatMap { w in w.integer.map { Located($0, line: w.line) } },
-            headers: node.value("headers").map { headerPolicy($0, report) } ?? .none)
+        return DestinationSpec(line: line, host: Located(hostText, line: host.line),
+                               subset: target.value("subset").flatMap { s in s.text.map { Located($0, line: s.line) } },
+                               port: port.flatMap { p in p.integer.map { Located($0, line: p.line) } }, weight: nil)
     }
 
     /// A route's `delegate`: Istio's rules for root routes (no `route`, no `redirect`) and for the routes of a

@@ -23,7 +23,9 @@ public struct FaultDelay: Sendable, Equatable {
     }
 }
 
-/// `fault.abort`: answer at once, without an upstream, for `percentage` of requests.
+/// `fault.abort`: answer at once, without an upstream, for `percentage` of requests. Envoy's fault filter answers
+/// an HTTP abort with that status and the body `fault filter abort`, and a gRPC abort as a trailers-only gRPC answer
+/// (HTTP 200, `content-type: application/grpc`, `grpc-status`); both are flagged FI.
 public struct FaultAbort: Sendable, Equatable {
     /// What the answer says.
     public enum Status: Sendable, Equatable {

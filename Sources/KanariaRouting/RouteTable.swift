@@ -83,14 +83,14 @@ public struct VirtualHost: Sendable {
 /// One entry of a VirtualService's `http` list, compiled.
 public struct HTTPRoute: Sendable {
     /// `http[].name`, or `VirtualService-name.index` when unnamed.
-    public var name: String
+    public let name: String
     /// `namespace/name` of the VirtualService it came from.
-    public var virtualService: String
+    public let virtualService: String
     /// Alternatives (`http[].match`): any one that holds selects the route; none at all matches everything.
-    public var matches: [RequestMatch]
+    public let matches: [RequestMatch]
     /// The weighted destinations (`http[].route`), indices into `RouteTable.clusters` with their weights; empty
     /// when `action` is a redirect or a direct response.
-    public var destinations: [WeightedCluster]
+    public let destinations: [WeightedCluster]
     /// Where this route's picker keeps its state in `RoutingState`; assigned by `RouteTable.init`.
     public internal(set) var pickerSlot = 0
     /// Where this route's percentage counters (fault delay, fault abort, then one per mirror) start in
@@ -120,6 +120,11 @@ public struct HTTPRoute: Sendable {
     public let requestHeaderEdits: [HeaderEdit]
     /// The same for the response.
     public let responseHeaderEdits: [HeaderEdit]
+    /// Per destination (one entry when there is none): the authority the upstream sees instead of the client's,
+    /// nil to keep it. From `rewrite.authority` or a `host`/`:authority` header set on the route or on the
+    /// destination: with one destination the route's wins (Istio sets the destination's only when the route has
+    /// none); with several, the destination's wins (Envoy applies a weighted cluster's rewrite after the route's).
+    public let authorityRewrites: [[UInt8]?]
 
     public init(name: String, virtualService: String, matches: [RequestMatch], destinations: [WeightedCluster],
                 action: RouteAction = .forward, rewrite: URIRewrite? = nil, headers: HeaderPolicy = .none,
@@ -142,6 +147,10 @@ public struct HTTPRoute: Sendable {
         let perDestination = destinations.isEmpty ? [HeaderPolicy.none] : destinations.map(\.headers)
         self.requestHeaderEdits = perDestination.map { headers.request.edit.then($0.request.edit) }
         self.responseHeaderEdits = perDestination.map { headers.response.edit.then($0.response.edit) }
+        let routeAuthority = rewrite?.authority ?? headers.authority
+        self.authorityRewrites = perDestination.map { destination in
+            destinations.count > 1 ? destination.authority ?? routeAuthority : routeAuthority ?? destination.authority
+        }
     }
 
     /// How many percentage counters the route keeps in `RoutingState`: fault delay, fault abort, one per mirror.
@@ -153,7 +162,7 @@ public struct WeightedCluster: Sendable, Equatable {
     public var cluster: Int
     public var weight: Int
     /// `route[].headers`: operations applied after the route's own when this destination is chosen.
-    public var headers: HeaderPolicy
+    public let headers: HeaderPolicy
 
     public init(cluster: Int, weight: Int, headers: HeaderPolicy = .none) {
         self.cluster = cluster

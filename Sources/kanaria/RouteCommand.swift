@@ -169,7 +169,11 @@ struct RouteExplainer {
             if rewrite.rewritePath(request.path, pathWithoutQuery: request.pathWithoutQuery, matchedBy: matched, into: &path) {
                 lines.append("upstream path: \(String(decoding: path.readable, as: UTF8.self))")
             }
-            if let authority = rewrite.authority { lines.append("upstream authority: \(String(decoding: authority, as: UTF8.self))") }
+        }
+        for (index, authority) in route.authorityRewrites.enumerated() {
+            guard let authority else { continue }
+            let which = route.authorityRewrites.count > 1 ? " (to \(table.clusters[route.destinations[index].cluster].name))" : ""
+            lines.append("upstream authority\(which): \(String(decoding: authority, as: UTF8.self))")
         }
         if let cors = route.corsPolicy {
             let verdict = switch cors.verdict(request) {

@@ -1,4 +1,4 @@
-import KanariaConfig
+@testable import KanariaConfig
 import KanariaRouting
 import Testing
 
@@ -83,5 +83,37 @@ import Testing
             "vs.yaml:\(line(of: "route:", in: text, after: "delegate:")): VirtualService/nodejs: root HTTP route http[0] must not specify route [IST0106]",
             "vs.yaml:\(line(of: "- delegate: {name: other}", in: text)): VirtualService/sharks: delegate HTTP route cannot contain delegate [IST0106]",
         ])
+    }
+
+    /// Istio's stringMatchConflict: a child must narrow the parent's exact or prefix; regexes never combine.
+    @Test func stringMatchConflicts() throws {
+        let regex = StringMatcher.regex(try RegexMatcher("/a.*"))
+        let cases: [(StringMatcher?, StringMatcher?, Bool)] = [
+            (nil, .exact("/a"), false), (.prefix("/a"), nil, false),
+            (.prefix("/a"), .prefix("/a/b"), false), (.prefix("/a/b"), .prefix("/a"), true),
+            (.prefix("/a"), .exact("/a/x"), false), (.prefix("/a"), .exact("/b"), true),
+            (.exact("/a"), .exact("/a"), false), (.exact("/a"), .exact("/b"), true), (.exact("/a"), .prefix("/a"), true),
+            (regex, .exact("/a"), true), (.prefix("/a"), regex, true), (.any, .exact("/a"), true),
+        ]
+        for (root, leaf, conflict) in cases {
+            #expect(RouteDelegation.conflicts(root, leaf) == conflict, "\(String(describing: root)) / \(String(describing: leaf))")
+        }
+    }
+
+    /// Istio's mergeHTTPMatchRequest: the child's conditions, the parent's where the child has none, header maps
+    /// merged with the child's winning; names joined; case rules and ports must agree.
+    @Test func combinesMatches() {
+        let root = RequestMatch(name: "root", uri: .prefix("/a"), method: .exact("GET"),
+                                headers: [HeaderMatcher(name: "x-a", value: .exact("1")), HeaderMatcher(name: "x-b", value: .prefix("1"))], port: 80)
+        let leaf = RequestMatch(name: "leaf", uri: .prefix("/a/b"), headers: [HeaderMatcher(name: "x-b", value: .exact("12"))])
+        let merged = RouteDelegation.combine(root: root, leaf: leaf)
+        #expect(merged.name == "root-leaf")
+        #expect(merged.uri?.description == "prefix \"/a/b\"" && merged.method?.description == "exact \"GET\"" && merged.port == 80)
+        #expect(merged.headers.map { "\(String(decoding: $0.name, as: UTF8.self))=\($0.value)" } == ["x-a=exact \"1\"", "x-b=exact \"12\""])
+        let overriding = RequestMatch(headers: [HeaderMatcher(name: "x-a", value: .exact("2"))])
+        #expect(RouteDelegation.conflicts(root: root, leaf: overriding))
+        #expect(RouteDelegation.conflicts(root: root, leaf: RequestMatch(uri: .prefix("/a"), ignoreUriCase: true)))
+        #expect(RouteDelegation.conflicts(root: root, leaf: RequestMatch(port: 8080)))
+        #expect(!RouteDelegation.conflicts(root: root, leaf: leaf))
     }
 }

@@ -77,16 +77,20 @@ import Testing
         #expect(table.routes[1].fault == FaultPolicy(abort: FaultAbort(status: .http(500), percentage: Percentage(millionths: 1_000))))
     }
 
-    /// A gRPC abort names its status; a fault without percentage injects into no request (Istio's default).
+    /// A gRPC abort names its status; a fault without percentage injects into no request (Istio's default), which
+    /// a warning points out.
     @Test func grpcAbortAndMissingPercentage() throws {
-        let table = try compiled("""
+        let text = istioWith(virtualService("""
           - fault:
               abort:
                 grpcStatus: UNAVAILABLE
             route:
             - destination: {host: nodejs, subset: v1}
-        """)
-        #expect(table.routes[0].fault?.abort == FaultAbort(status: .grpc(14), percentage: .zero))
+        """))
+        let config = try loadVS(text)
+        #expect(config.warnings.map(\.description).contains(
+            "vs.yaml:\(line(of: "grpcStatus:", in: text)): VirtualService/nodejs: warning: abort has no percentage: Istio aborts no request (add percentage: {value: 100} for all)"))
+        #expect(config.table?.routes[0].fault?.abort == FaultAbort(status: .grpc(14), percentage: .zero))
     }
 
     /// Mirroring task: all of v1's traffic copied to v2; `mirrors` and `mirror_percent` fold into one list.

@@ -28,6 +28,21 @@ import Testing
         #expect(route.responseHeaderEdits == [.none, .none])
     }
 
+    /// The authority rewrite: the route's wins over a single destination's, a weighted destination's over the route's.
+    @Test func authorityRewrites() {
+        let routeLevel = URIRewrite(authority: "route.example")
+        let destinationLevel = HeaderPolicy(request: HeaderOperations(), authority: "destination.example")
+        let single = HTTPRoute(name: "s", virtualService: "default/vs", matches: [],
+                               destinations: [WeightedCluster(cluster: 0, weight: 1, headers: destinationLevel)], rewrite: routeLevel)
+        #expect(single.authorityRewrites == [Array("route.example".utf8)])
+        let weighted = HTTPRoute(name: "w", virtualService: "default/vs", matches: [],
+                                 destinations: [WeightedCluster(cluster: 0, weight: 1, headers: destinationLevel), WeightedCluster(cluster: 1, weight: 1)],
+                                 headers: HeaderPolicy(authority: "headers.example"))
+        #expect(weighted.authorityRewrites == [Array("destination.example".utf8), Array("headers.example".utf8)])
+        let plain = HTTPRoute(name: "p", virtualService: "default/vs", matches: [], destinations: [WeightedCluster(cluster: 0, weight: 1)])
+        #expect(plain.authorityRewrites == [nil])
+    }
+
     let cors = CorsPolicy(allowOrigins: [.exact("https://a.example"), .prefix("https://dev.")], allowMethods: ["GET", "POST"],
                           allowHeaders: ["x-token"], exposeHeaders: ["x-trace"], maxAgeSeconds: 86400, allowCredentials: true)
 

@@ -74,4 +74,14 @@ import Testing
         let all = URIRewrite(path: .regex(try RegexMatcher("o"), substitution: "0"))
         #expect(try rewritten(all, "/foo/boo", match: nil) == "/f00/b00")
     }
+
+    /// A mirrored copy's authority gets `-shadow` after the host, before the port.
+    @Test(arguments: [("shark.local:8080", "shark.local-shadow:8080"), ("shark.local", "shark.local-shadow"),
+                      ("[::1]:80", "[::1]-shadow:80")])
+    func shadowAuthority(authority: String, shadow: String) {
+        var output = ByteBuffer(capacity: 4)
+        defer { output.deallocate() }
+        Array(authority.utf8).withUnsafeBytes { MirrorPolicy.shadowAuthority($0, into: &output) }
+        #expect(String(decoding: output.readable, as: UTF8.self) == shadow)
+    }
 }
