@@ -17,7 +17,7 @@ extension Schema {
         "redirect": .honoured(httpRedirect),
         "directResponse": .honoured(httpDirectResponse),
         "delegate": .honoured(.object(["name": .accepted(.string), "namespace": .accepted(.string)])),
-        "rewrite": .unimplemented(httpRewrite),
+        "rewrite": .honoured(httpRewrite),
         "timeout": .honoured(.duration),
         "retries": .honoured(httpRetry),
         "fault": .honoured(httpFaultInjection),
@@ -28,8 +28,8 @@ extension Schema {
         ]))),
         "mirror_percent": .unimplemented(.integer),
         "mirrorPercentage": .unimplemented(percent),
-        "corsPolicy": .unimplemented(corsPolicy),
-        "headers": .unimplemented(headers),
+        "corsPolicy": .honoured(corsPolicy),
+        "headers": .honoured(headers),
     ], exclusive: [["route", "redirect", "directResponse"]])
 
     static let httpMatchRequest: Shape = .object([
@@ -58,7 +58,7 @@ extension Schema {
     static let httpRouteDestination: Shape = .object([
         "destination": .honoured(destination, required: true),
         "weight": .honoured(.integer),
-        "headers": .unimplemented(headers),
+        "headers": .honoured(headers),
     ])
 
     static let destination: Shape = .object([

@@ -150,6 +150,29 @@ public final class HTTP2HeaderBlock {
         return found
     }
 
+    /// Gives the first field named `name` (a pseudo-header such as `:path`, or a lowercase name) the value
+    /// `value`, or appends the field when there is none.
+    public func setValue(_ value: UnsafeRawBufferPointer, forName name: StaticString) {
+        let wanted = Bytes.buffer(name)
+        let bytes = UnsafeRawBufferPointer(start: storage.base, count: storage.writeIndex)
+        guard let index = fields.firstIndex(where: { Bytes.equalsIgnoringCase($0.name.bytes(in: bytes), wanted) }) else {
+            return append(name: name, value: value)
+        }
+        storage.reserve(value.count)
+        let start = storage.writeIndex
+        storage.append(value)
+        fields[index].value = ByteSpan(start: start, count: value.count)
+    }
+
+    /// Removes the regular fields (not pseudo-headers) whose lowercase name `dropped` says to drop.
+    public func removeFields(where dropped: (UnsafeRawBufferPointer) -> Bool) {
+        let bytes = UnsafeRawBufferPointer(start: storage.base, count: storage.writeIndex)
+        fields.removeAll { field in
+            let name = field.name.bytes(in: bytes)
+            return !(name.first == UInt8(ascii: ":")) && dropped(name)
+        }
+    }
+
     /// Whether the block is a 1xx response head (its first field is a :status starting with 1).
     var isInformationalResponse: Bool {
         guard let first = fields.first, first.name.count == 7, first.value.count == 3 else { return false }

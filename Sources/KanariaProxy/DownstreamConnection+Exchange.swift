@@ -45,6 +45,9 @@ extension DownstreamConnection {
     /// For a route that answers by itself: writes its redirect's `Location` (into `upstreamHead`, unused by such
     /// a route), then drops the client's head from `inbound`.
     private func prepareRouteAnswer(_ message: UnsafeRawBufferPointer) {
+        if machine.route >= 0 && snapshot.routePolicies[machine.route].hasCors {
+            corsOrigin = CorsPolicy.origin(of: head, message: message)
+        }
         if machine.route >= 0, case .redirect(let redirect) = snapshot.table.routes[machine.route].action {
             upstreamHead.clear()
             let scheme: StaticString = transport.scheme
@@ -60,23 +63,28 @@ extension DownstreamConnection {
     private func prepareUpstreamRequest(_ message: UnsafeRawBufferPointer) {
         upstreamIsHTTP2 = snapshot.table.clusters[machine.cluster].upstreamProtocol == .http2
         let pool = worker.defaultAuthorityPool(for: machine, snapshot: snapshot)
-        if upstreamIsHTTP2 {
-            let headers = h2Headers ?? HTTP2HeaderBlock(capacity: 1024)
-            h2Headers = headers
-            HeadRewriter.writeUpstreamRequest(head, message: message, clientAddress: clientAddress, scheme: transport.scheme,
-                                              generatedRequestID: requestID.readable, defaultAuthority: pool.authority,
-                                              into: headers)
-            requestBody = BodyTracker(framing: head.framing, dechunk: true)
-        } else {
-            upstreamHead.clear()
-            pool.authority.withUnsafeBytes { defaultHost in
-                clientAddress.withUnsafeBytes { client in
-                    HeadRewriter.writeUpstreamRequest(head, message: message, clientAddress: client,
-                                                      generatedRequestID: requestID.readable, defaultHost: defaultHost,
-                                                      forwardedProto: transport.scheme, into: &upstreamHead)
+        if machine.corsAllowed { corsOrigin = CorsPolicy.origin(of: head, message: message) }
+        worker.withRequestChanges(machine, snapshot: snapshot, head: head, message: message) { changes in
+            if upstreamIsHTTP2 {
+                let headers = h2Headers ?? HTTP2HeaderBlock(capacity: 1024)
+                h2Headers = headers
+                HeadRewriter.writeUpstreamRequest(head, message: message, clientAddress: clientAddress, scheme: transport.scheme,
+                                                  generatedRequestID: requestID.readable, defaultAuthority: pool.authority,
+                                                  into: headers)
+                if let changes { HeadRewriter.apply(changes, to: headers) }
+                requestBody = BodyTracker(framing: head.framing, dechunk: true)
+            } else {
+                upstreamHead.clear()
+                pool.authority.withUnsafeBytes { defaultHost in
+                    clientAddress.withUnsafeBytes { client in
+                        HeadRewriter.writeUpstreamRequest(head, message: message, clientAddress: client,
+                                                          generatedRequestID: requestID.readable, defaultHost: defaultHost,
+                                                          forwardedProto: transport.scheme, changes: changes,
+                                                          into: &upstreamHead)
+                    }
                 }
+                requestBody = BodyTracker(framing: head.framing)
             }
-            requestBody = BodyTracker(framing: head.framing)
         }
         finishHead()
         bodyBytesForwarded = false
@@ -139,8 +147,10 @@ extension DownstreamConnection {
             if requestHasBody && !requestSent { closeAfterResponse = true }
             record.measure.flags.insert(answer.flags)
             record.measure.details = answer.details
+            let extra = answer.corsHeaders ? worker.preflightChanges(machine, snapshot: snapshot, origin: corsOrigin) : nil
             answer.body.withBytes { body in
-                respondLocally(status: answer.status, body: body, close: closeAfterResponse, grpcStatus: answer.grpcStatus)
+                respondLocally(status: answer.status, body: body, close: closeAfterResponse, grpcStatus: answer.grpcStatus,
+                               extra: extra)
             }
         case .abort(let flags):
             record.measure.flags.insert(flags)
@@ -463,7 +473,9 @@ extension DownstreamConnection {
         adjustments.close = closeAfterResponse || dechunk
         adjustments.keepAliveForHTTP10 = requestVersionMinor == 0 && !adjustments.close
         if dechunk { closeAfterResponse = true }  // the de-chunked body can only be delimited by closing
-        HeadRewriter.writeClientResponse(response, message: message, adjustments: adjustments, into: &outbound)
+        HeadRewriter.writeClientResponse(response, message: message, adjustments: adjustments,
+                                         changes: worker.responseChanges(machine, snapshot: snapshot, origin: corsOrigin),
+                                         into: &outbound)
         record.measure.responseCode = response.status
         record.measure.details = "via_upstream"
         record.measure.responseHeadBytes = UInt64(outbound.readableCount)

@@ -150,7 +150,9 @@ extension DownstreamConnection {
         adjustments.addChunked = h2ResponseChunked
         adjustments.close = closeAfterResponse
         adjustments.keepAliveForHTTP10 = requestVersionMinor == 0 && !closeAfterResponse
-        HeadRewriter.writeClientResponse(view.head, message: view.message, adjustments: adjustments, into: &outbound)
+        HeadRewriter.writeClientResponse(view.head, message: view.message, adjustments: adjustments,
+                                         changes: worker.responseChanges(machine, snapshot: snapshot, origin: corsOrigin),
+                                         into: &outbound)
         record.measure.responseCode = view.head.status
         record.measure.details = "via_upstream"
         record.measure.upstreamAnsweredNanoseconds = monotonicNanoseconds()

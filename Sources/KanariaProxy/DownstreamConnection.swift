@@ -77,6 +77,8 @@ final class DownstreamConnection {
     var snapshot: ConfigSnapshot
     /// The exchange's place in the worker's deadline queue.
     var deadline: DeadlineSlot!
+    /// The request's `Origin`, kept for the answer's CORS headers (routes with a CORS policy only).
+    var corsOrigin: [UInt8] = []
     /// The exchange's cluster speaks HTTP/2 (see DownstreamConnection+HTTP2Upstream.swift).
     var upstreamIsHTTP2 = false
     // An HTTP/2 upstream leg (see DownstreamConnection+HTTP2Upstream.swift).
@@ -247,11 +249,11 @@ final class DownstreamConnection {
 
     /// The same with the body as bytes; `grpcStatus` (≥ 0) makes it a trailers-only gRPC answer's head.
     func respondLocally(status: Int, body: UnsafeRawBufferPointer, close: Bool, location: UnsafeRawBufferPointer? = nil,
-                        grpcStatus: Int = -1) {
+                        grpcStatus: Int = -1, extra: ResponseChanges? = nil) {
         let mustClose = close || closeAfterResponse || worker.draining
         outbound.clear()
         HeadRewriter.writeLocalResponse(status: status, body: body, close: mustClose, headRequest: requestMethod == .head,
-                                        location: location, grpcStatus: grpcStatus, into: &outbound)
+                                        location: location, grpcStatus: grpcStatus, extra: extra, into: &outbound)
         record.measure.responseCode = status
         if grpcStatus >= 0 { record.measure.grpcStatus = grpcStatus }
         record.measure.responseBytes = UInt64(outbound.readableCount)

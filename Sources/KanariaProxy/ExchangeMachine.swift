@@ -73,6 +73,11 @@ struct ExchangeMachine {
     /// The matched route and chosen cluster (indices into the snapshot's table); -1 before routing.
     private(set) var route = -1
     private(set) var cluster = -1
+    /// Which of the route's matches held (-1: it has none) and which destination was drawn (-1: none).
+    private(set) var match = -1
+    private(set) var destination = -1
+    /// The request is a CORS request from an allowed origin: the answer gets the route's CORS headers.
+    private(set) var corsAllowed = false
     /// The chosen endpoint: its position in the cluster's endpoint list and its index in the table's endpoints.
     private(set) var endpointPosition = -1
     private(set) var endpoint = -1
@@ -119,7 +124,8 @@ struct ExchangeMachine {
             phase = .answered
             return .redirectToHTTPS
         }
-        switch snapshot.table.route(request, listener: listener, state: &routing) {
+        let routed = snapshot.table.routeInDetail(request, listener: listener, state: &routing)
+        switch routed.decision {
         case .noRoute:
             return answered(.noRoute)
         case .answer(let route):
@@ -127,6 +133,17 @@ struct ExchangeMachine {
         case .cluster(let route, let cluster):
             self.route = route
             self.cluster = cluster
+        }
+        match = routed.match
+        destination = routed.destination
+        if snapshot.routePolicies[route].hasCors, let cors = snapshot.table.routes[route].corsPolicy {
+            // Envoy's CORS filter runs before the fault filter and the router.
+            switch cors.verdict(request) {
+            case .answerPreflight: return answered(.corsPreflight(withHeaders: true))
+            case .answerUnmatchedPreflight: return answered(.corsPreflight(withHeaders: false))
+            case .forwardAllowed: corsAllowed = true
+            case .notCors, .forwardUnmatchedPreflight: break
+            }
         }
         if snapshot.table.routes[route].fault != nil, routing.appliesFaultDelay(of: snapshot.table.routes[route]),
            let delay = snapshot.table.routes[route].fault?.delay {

@@ -9,6 +9,12 @@ struct ExchangePolicy: Sendable {
     var perTryTimeoutMilliseconds: Int64
     var retry: RetryPolicy
     var backoff: RetryBackoff
+    /// What else the route does, so that the request path skips each with one check of a flag: a CORS policy;
+    /// a rewrite or header edits on the request; header edits on the response; mirrors.
+    var hasCors = false
+    var editsRequest = false
+    var editsResponse = false
+    var hasMirrors = false
 
     init(timeoutMilliseconds: Int64 = 0, retry: RetryPolicy = .istioDefault) {
         self.timeoutMilliseconds = timeoutMilliseconds
@@ -20,6 +26,11 @@ struct ExchangePolicy: Sendable {
     /// The policy of `route`.
     init(route: HTTPRoute) {
         self.init(timeoutMilliseconds: route.timeout.map { Int64(max(1, $0.wholeMilliseconds)) } ?? 0, retry: route.retries)
+        hasCors = route.corsPolicy != nil
+        editsRequest = route.rewrite?.path != nil || route.authorityRewrites.contains { $0 != nil }
+            || route.requestHeaderEdits.contains { !$0.isEmpty }
+        editsResponse = route.responseHeaderEdits.contains { !$0.isEmpty }
+        hasMirrors = !route.mirrors.isEmpty
     }
 
     /// Istio's policy for a route that says nothing: no timeout, 2 retries on connect-failure, refused-stream,

@@ -16,13 +16,18 @@ enum HeadRewriter {
     static func writeUpstreamRequest(
         _ head: RequestHead, message: UnsafeRawBufferPointer, clientAddress: UnsafeRawBufferPointer,
         generatedRequestID: UnsafeRawBufferPointer, defaultHost: UnsafeRawBufferPointer, chunkedBody: Bool = false,
-        forwardedProto: StaticString = "http", shadow: Bool = false, into out: inout ByteBuffer
+        forwardedProto: StaticString = "http", shadow: Bool = false, changes: RequestChanges? = nil,
+        into out: inout ByteBuffer
     ) {
         out.append(head.methodSpan.bytes(in: message))
         out.append(byte: 0x20)
-        // An absolute-form target with no path ("http://h" or "http://h?q") is forwarded with "/" before its query.
-        if head.path.isEmpty || message[Int(head.path.start)] == 0x3F { out.append(byte: 0x2F) }
-        out.append(head.path.bytes(in: message))
+        if let path = changes?.path {
+            out.append(path)
+        } else {
+            // An absolute-form target with no path ("http://h" or "http://h?q") is forwarded with "/" before its query.
+            if head.path.isEmpty || message[Int(head.path.start)] == 0x3F { out.append(byte: 0x2F) }
+            out.append(head.path.bytes(in: message))
+        }
         out.append(" HTTP/1.1\r\n")
         var sawForwardedFor = false
         var sawRequestID = false
@@ -45,17 +50,36 @@ enum HeadRewriter {
                 out.append(field.line.bytes(in: message))
             case .host:
                 sawHost = true
+                let authority = changes?.authority ?? field.value.bytes(in: message)
                 if shadow {
-                    appendShadowHost(field.value.bytes(in: message), into: &out)
+                    appendShadowHost(authority, into: &out)
+                } else if let rewritten = changes?.authority {
+                    out.append("host: ")
+                    out.append(rewritten)
+                    out.append("\r\n")
                 } else {
                     out.append(field.line.bytes(in: message))
                 }
             default:
+                if let changes, changes.edit.drops(field.name.bytes(in: message)) { continue }
                 out.append(field.line.bytes(in: message))
             }
         }
+        if let changes {
+            if changes.path != nil {
+                out.append("x-envoy-original-path: ")
+                out.append(changes.originalPath)
+                out.append("\r\n")
+            }
+            for field in changes.edit.append {
+                field.name.withUnsafeBytes { out.append($0) }
+                out.append(": ")
+                field.value.withUnsafeBytes { out.append($0) }
+                out.append("\r\n")
+            }
+        }
         if !sawHost {
-            let authority = head.authority.isEmpty ? defaultHost : head.authority.bytes(in: message)
+            let authority = changes?.authority ?? (head.authority.isEmpty ? defaultHost : head.authority.bytes(in: message))
             if shadow {
                 appendShadowHost(authority, into: &out)
             } else {
@@ -132,7 +156,8 @@ enum HeadRewriter {
 
     /// Writes the response head for the client: the upstream's status and fields, hop-by-hop fields removed.
     static func writeClientResponse(
-        _ head: ResponseHead, message: UnsafeRawBufferPointer, adjustments: ResponseAdjustments, into out: inout ByteBuffer
+        _ head: ResponseHead, message: UnsafeRawBufferPointer, adjustments: ResponseAdjustments,
+        changes: ResponseChanges? = nil, into out: inout ByteBuffer
     ) {
         out.append("HTTP/1.1")
         out.append(UnsafeRawBufferPointer(rebasing: message[8..<Int(head.statusLine.end)]))
@@ -143,9 +168,11 @@ enum HeadRewriter {
             case .transferEncoding where adjustments.dechunk:
                 continue
             default:
+                if let changes, changes.edit.drops(field.name.bytes(in: message)) { continue }
                 out.append(field.line.bytes(in: message))
             }
         }
+        changes?.appendAddedFields(into: &out)
         if adjustments.addChunked { out.append("transfer-encoding: chunked\r\n") }
         if adjustments.close {
             out.append("connection: close\r\n")
@@ -173,7 +200,7 @@ enum HeadRewriter {
     /// unless `grpcStatus` (≥ 0) makes it a gRPC answer (`content-type: application/grpc`, `grpc-status`).
     static func writeLocalResponse(
         status: Int, body: UnsafeRawBufferPointer, close: Bool, headRequest: Bool, location: UnsafeRawBufferPointer? = nil,
-        grpcStatus: Int = -1, into out: inout ByteBuffer
+        grpcStatus: Int = -1, extra: ResponseChanges? = nil, into out: inout ByteBuffer
     ) {
         out.append("HTTP/1.1 ")
         out.append(decimal: status)
@@ -193,7 +220,9 @@ enum HeadRewriter {
             out.append(location)
         }
         if close { out.append("\r\nconnection: close") }
-        out.append("\r\n\r\n")
+        out.append("\r\n")
+        extra?.appendAddedFields(into: &out)
+        out.append("\r\n")
         if !headRequest { out.append(body) }
     }
 }

@@ -23,13 +23,23 @@ struct LocalAnswer {
     var details: StaticString
     /// A gRPC answer's `grpc-status` (sent trailers-only, with HTTP status 200); -1 for a plain HTTP answer.
     var grpcStatus = -1
+    /// A CORS preflight answer that carries the route's preflight headers for the request's origin.
+    var corsHeaders = false
 
-    init(status: Int, body: Body, flags: ResponseFlags, details: StaticString, grpcStatus: Int = -1) {
+    init(status: Int, body: Body, flags: ResponseFlags, details: StaticString, grpcStatus: Int = -1,
+         corsHeaders: Bool = false) {
         self.status = status
         self.body = body
         self.flags = flags
         self.details = details
         self.grpcStatus = grpcStatus
+        self.corsHeaders = corsHeaders
+    }
+
+    /// Envoy's answer to a CORS preflight: 200, no body; the route's `access-control-*` headers for an allowed
+    /// origin, none for one not allowed (`unmatchedPreflights: IGNORE`).
+    static func corsPreflight(withHeaders: Bool) -> LocalAnswer {
+        LocalAnswer(status: 200, body: .text(""), flags: [], details: "cors_response", corsHeaders: withHeaders)
     }
 
     static let noRoute = LocalAnswer(status: 404, body: .text(""), flags: .NR, details: "route_not_found")

@@ -110,7 +110,7 @@ extension StreamExchange {
               let view = upstream.session.response(stream: upstreamStream) else { return }
         responseHeadPending = false
         do throws(HTTP2Error) {
-            try session.submitResponse(stream: stream, head: view.head, message: view.message, endStream: endStream)
+            try submitResponseHead(view.head, message: view.message, endStream: endStream)
         } catch {
             resetStream()
         }

@@ -148,6 +148,9 @@ final class StreamExchange {
 
     /// For a route that answers with a redirect: its `Location`, built from the request now.
     private func prepareRouteAnswer(_ request: RequestView) {
+        if let snapshot, machine.route >= 0 && snapshot.routePolicies[machine.route].hasCors {
+            corsOrigin = CorsPolicy.origin(of: request.head, message: request.message)
+        }
         guard let snapshot, machine.route >= 0, case .redirect(let redirect) = snapshot.table.routes[machine.route].action else {
             return
         }
@@ -165,22 +168,39 @@ final class StreamExchange {
     private func prepareUpstreamRequest(_ head: RequestHead, _ message: UnsafeRawBufferPointer) {
         let snapshot = self.snapshot!
         let authority = worker.defaultAuthorityPool(for: machine, snapshot: snapshot).authority
-        if snapshot.table.clusters[machine.cluster].upstreamProtocol == .http2 {
-            HeadRewriter.writeUpstreamRequest(head, message: message, clientAddress: connection.clientAddress,
-                                              scheme: connection.transport.scheme, generatedRequestID: requestID.readable,
-                                              defaultAuthority: authority, into: headers)
-            return
-        }
-        authority.withUnsafeBytes { defaultHost in
-            connection.clientAddress.withUnsafeBytes { client in
-                HeadRewriter.writeUpstreamRequest(head, message: message, clientAddress: client,
-                                                  generatedRequestID: requestID.readable, defaultHost: defaultHost,
-                                                  chunkedBody: requestChunked, forwardedProto: connection.transport.scheme,
-                                                  into: &upstreamOut)
+        if machine.corsAllowed { corsOrigin = CorsPolicy.origin(of: head, message: message) }
+        worker.withRequestChanges(machine, snapshot: snapshot, head: head, message: message) { changes in
+            if snapshot.table.clusters[machine.cluster].upstreamProtocol == .http2 {
+                HeadRewriter.writeUpstreamRequest(head, message: message, clientAddress: connection.clientAddress,
+                                                  scheme: connection.transport.scheme, generatedRequestID: requestID.readable,
+                                                  defaultAuthority: authority, into: headers)
+                if let changes { HeadRewriter.apply(changes, to: headers) }
+                return
             }
+            authority.withUnsafeBytes { defaultHost in
+                connection.clientAddress.withUnsafeBytes { client in
+                    HeadRewriter.writeUpstreamRequest(head, message: message, clientAddress: client,
+                                                      generatedRequestID: requestID.readable, defaultHost: defaultHost,
+                                                      chunkedBody: requestChunked, forwardedProto: connection.transport.scheme,
+                                                      changes: changes, into: &upstreamOut)
+                }
+            }
+            upstreamHeadCopy.append(contentsOf: upstreamOut.readable)
+            if !requestHasBody { requestEndQueued = true }
         }
-        upstreamHeadCopy.append(contentsOf: upstreamOut.readable)
-        if !requestHasBody { requestEndQueued = true }
+    }
+
+    /// Submits the response head `head` to the client, with the route's response changes when it has any.
+    func submitResponseHead(_ head: ResponseHead, message: UnsafeRawBufferPointer, endStream: Bool) throws(HTTP2Error) {
+        guard let snapshot, let changes = worker.responseChanges(machine, snapshot: snapshot, origin: corsOrigin) else {
+            return try session.submitResponse(stream: stream, head: head, message: message, endStream: endStream)
+        }
+        let block = responseHeaders ?? HTTP2HeaderBlock(capacity: 1024)
+        responseHeaders = block
+        block.removeAll()
+        block.append(response: head, message: message)
+        changes.apply(to: block)
+        try session.submitResponse(stream: stream, headers: block, endStream: endStream)
     }
 
     /// Starts the try the machine asked for: to `machine.endpoint`, over HTTP/1.1 or HTTP/2 as the cluster speaks.
@@ -244,7 +264,8 @@ final class StreamExchange {
             if record.log != nil && machine.route >= 0 { captureRoute(pool: nil) }
             record.measure.flags.insert(answer.flags)
             record.measure.details = answer.details
-            answer.body.withBytes { respondLocally(status: answer.status, body: $0, grpcStatus: answer.grpcStatus) }
+            let extra = answer.corsHeaders ? snapshot.map { worker.preflightChanges(machine, snapshot: $0, origin: corsOrigin) } : nil
+            answer.body.withBytes { respondLocally(status: answer.status, body: $0, grpcStatus: answer.grpcStatus, extra: extra) }
         case .abort(let flags):
             record.measure.flags.insert(flags)
             resetStream()
@@ -292,13 +313,14 @@ final class StreamExchange {
 
     /// The same with the body as bytes; `grpcStatus` (≥ 0) makes it a trailers-only gRPC answer (one HEADERS
     /// frame with END_STREAM).
-    func respondLocally(status: Int, body: UnsafeRawBufferPointer, location: [UInt8]? = nil, grpcStatus: Int = -1) {
+    func respondLocally(status: Int, body: UnsafeRawBufferPointer, location: [UInt8]? = nil, grpcStatus: Int = -1,
+                        extra: ResponseChanges? = nil) {
         record.measure.responseCode = status
         record.measure.responseBytes = UInt64(body.count)
         if grpcStatus >= 0 { record.measure.grpcStatus = grpcStatus }
         responsePhase = .done
         do throws(HTTP2Error) {
-            if location != nil || grpcStatus >= 0 {
+            if location != nil || grpcStatus >= 0 || extra != nil {
                 let block = HTTP2HeaderBlock(capacity: 256)
                 block.append(name: ":status", decimal: status)
                 if let location { location.withUnsafeBytes { block.append(name: "location", value: $0) } }
@@ -307,6 +329,7 @@ final class StreamExchange {
                     block.append(name: "grpc-status", decimal: grpcStatus)
                 }
                 block.append(name: "server", value: "kanaria")
+                extra?.apply(to: block)
                 try session.submitResponse(stream: stream, headers: block, endStream: true)
             } else {
                 try session.submitLocalResponse(stream: stream, status: status, body: body)
@@ -443,6 +466,10 @@ final class StreamExchange {
         connection.requestFlush()
     }
 
+    /// The request's `Origin`, kept for the answer's CORS headers (routes with a CORS policy only).
+    var corsOrigin: [UInt8] = []
+    /// The response head as the client gets it, when the route changes it.
+    private var responseHeaders: HTTP2HeaderBlock?
     /// The `Location` of a route redirect, built when the request arrived.
     private var redirectLocation: [UInt8] = []
 
@@ -558,7 +585,7 @@ final class StreamExchange {
         }
         let noBody = response.framing == .none
         do throws(HTTP2Error) {
-            try session.submitResponse(stream: stream, head: response, message: message, endStream: noBody)
+            try submitResponseHead(response, message: message, endStream: noBody)
         } catch {
             resetStream()
         }

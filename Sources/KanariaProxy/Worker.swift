@@ -58,6 +58,8 @@ final class Worker {
     private(set) var activeMirrors = 0
     private var retiredExchanges: [StreamExchange] = []
     private var retiredHTTP2Upstreams: [HTTP2UpstreamConnection] = []
+    /// Bytes a request's head is rewritten from (a rewritten path), valid during one head write.
+    var scratch = ByteBuffer(capacity: 1024)
     /// The iovec array for HTTP/2 connections' vectored writes.
     let vectors = VectorWriter(capacity: 64)
     /// How the worker's HTTP/2 server sessions are set up (the protections of issue 3).
