@@ -17,7 +17,7 @@ import KanariaRouting
 ///     configuration is valid: 0 errors, 0 warnings
 public struct ValidationSummary: Sendable, Equatable, Encodable {
     /// How many resources of one kind were read.
-    public struct KindCount: Sendable, Equatable {
+    public struct KindCount: Sendable, Equatable, Encodable {
         public var kind: String
         public var count: Int
     }
@@ -60,12 +60,20 @@ public struct ValidationSummary: Sendable, Equatable, Encodable {
     /// Routes per VirtualService (`namespace/name`), in the order first seen.
     public var routesByVirtualService: [RouteSource]
     public var clusters: [ClusterSummary]
-    public var errors: Int
-    public var warnings: Int
+    public var counts: Counts
 
-    public var resourceCount: Int { resources.reduce(0) { $0 + $1.count } }
-    public var routeCount: Int { routesByVirtualService.reduce(0) { $0 + $1.routes } }
-    public var endpointCount: Int { clusters.reduce(0) { $0 + $1.endpoints.count } }
+    /// The totals, for a glance (and `--json`'s `summary.counts`).
+    public struct Counts: Sendable, Equatable, Encodable {
+        public var errors = 0
+        public var warnings = 0
+        public var resources = 0
+        /// Resources per kind: `{"Gateway": 1, "VirtualService": 1, …}`.
+        public var byKind: [String: Int] = [:]
+        public var listeners = 0
+        public var routes = 0
+        public var clusters = 0
+        public var endpoints = 0
+    }
 
     init(files: [String], documents: ConfigDocuments, table: RouteTable?, diagnostics: [Diagnostic]) {
         self.files = files
@@ -78,8 +86,10 @@ public struct ValidationSummary: Sendable, Equatable, Encodable {
             KindCount(kind: "Deployment", count: documents.deployments.count),
             KindCount(kind: "WorkloadEntry", count: documents.workloadEntries.count),
         ].filter { $0.count > 0 }
-        errors = diagnostics.filter(\.isError).count
-        warnings = diagnostics.count - errors
+        counts = Counts(errors: diagnostics.filter(\.isError).count)
+        counts.warnings = diagnostics.count - counts.errors
+        counts.resources = resources.reduce(0) { $0 + $1.count }
+        counts.byKind = Dictionary(uniqueKeysWithValues: resources.map { ($0.kind, $0.count) })
         guard let table else {
             listeners = []
             routesByVirtualService = []
@@ -106,54 +116,35 @@ public struct ValidationSummary: Sendable, Equatable, Encodable {
                 return endpoint.address.contains(":") ? "[\(endpoint.address)]:\(endpoint.port)" : "\(endpoint.address):\(endpoint.port)"
             })
         }
+        counts.listeners = listeners.count
+        counts.routes = table.routes.count
+        counts.clusters = clusters.count
+        counts.endpoints = clusters.reduce(0) { $0 + $1.endpoints.count }
     }
 
     /// The report `kanaria validate` prints after the diagnostics, one line per element (see the type's comment).
     /// A cluster lists its first three endpoints.
     public var lines: [String] {
         var lines = ["checked \(plural(files.count, "file")): \(files.joined(separator: ", "))"]
-        lines.append("resources: \(resourceCount) (\(resources.map { "\($0.count) \($0.kind)" }.joined(separator: ", ")))")
-        if errors == 0 {
+        lines.append("resources: \(counts.resources) (\(resources.map { "\($0.count) \($0.kind)" }.joined(separator: ", ")))")
+        if counts.errors == 0 {
             lines.append("listeners: \(listeners.count)")
             for listener in listeners {
                 lines.append("  gateway port \(listener.port) \(listener.protocol) (Gateway \(listener.gateway)): "
                     + "hosts \(listener.hosts.joined(separator: ", ")); \(plural(listener.routes, "route"))")
             }
             let sources = routesByVirtualService.map { "VirtualService \($0.virtualService): \($0.routes)" }
-            lines.append("routes: \(routeCount)" + (sources.isEmpty ? "" : " (\(sources.joined(separator: ", ")))"))
-            lines.append("clusters: \(clusters.count), with \(plural(endpointCount, "endpoint"))")
+            lines.append("routes: \(counts.routes)" + (sources.isEmpty ? "" : " (\(sources.joined(separator: ", ")))"))
+            lines.append("clusters: \(counts.clusters), with \(plural(counts.endpoints, "endpoint"))")
             for cluster in clusters {
                 let shown = cluster.endpoints.prefix(3).joined(separator: ", ") + (cluster.endpoints.count > 3 ? ", …" : "")
                 lines.append("  \(cluster.name): \(plural(cluster.endpoints.count, "endpoint"))"
                     + (cluster.endpoints.isEmpty ? " (answers 503 no healthy upstream)" : " (\(shown))"))
             }
         }
-        let counts = "\(plural(errors, "error")), \(plural(warnings, "warning"))"
-        lines.append(errors == 0 ? "configuration is valid: \(counts)" : "configuration is invalid: \(counts)")
+        let problems = "\(plural(counts.errors, "error")), \(plural(counts.warnings, "warning"))"
+        lines.append(counts.errors == 0 ? "configuration is valid: \(problems)" : "configuration is invalid: \(problems)")
         return lines
-    }
-}
-
-extension ValidationSummary {
-    private enum Key: String, CodingKey {
-        case files, errors, warnings, resources, resourceCount, listeners, routes, routesByVirtualService, clusters,
-             endpoints
-    }
-
-    /// The counts next to the lists: `{"errors": 0, "warnings": 0, "resourceCount": 8, "resources": {"Gateway":
-    /// 1, …}, "routes": 1, "endpoints": 2, "listeners": […], "clusters": […], …}`.
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: Key.self)
-        try container.encode(files, forKey: .files)
-        try container.encode(errors, forKey: .errors)
-        try container.encode(warnings, forKey: .warnings)
-        try container.encode(Dictionary(uniqueKeysWithValues: resources.map { ($0.kind, $0.count) }), forKey: .resources)
-        try container.encode(resourceCount, forKey: .resourceCount)
-        try container.encode(listeners, forKey: .listeners)
-        try container.encode(routeCount, forKey: .routes)
-        try container.encode(routesByVirtualService, forKey: .routesByVirtualService)
-        try container.encode(clusters, forKey: .clusters)
-        try container.encode(endpointCount, forKey: .endpoints)
     }
 }
 

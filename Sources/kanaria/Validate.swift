@@ -8,8 +8,9 @@ struct Validate: ParsableCommand {
         discussion: """
         After the problems it says what it checked: the files, the resources by kind, the listeners, the routes and \
         the endpoints of every subset. --json prints one JSON object instead: {"valid", "diagnostics": [{"file", \
-        "line", "severity", "code", "resource", "message", "text"}], "summary": {"errors", "warnings", \
-        "resources", "listeners", "routes", "clusters", "endpoints", …}}.
+        "line", "severity", "code", "resource", "message", "text"}], "summary": {"counts": {"errors", \
+        "warnings", "resources", "byKind", "listeners", "routes", "clusters", "endpoints"}, "files", "resources", \
+        "listeners", "routesByVirtualService", "clusters"}}.
         """
     )
 

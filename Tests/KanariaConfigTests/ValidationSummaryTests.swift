@@ -37,8 +37,8 @@ import Testing
         """)
         let summary = config.summary
         #expect(summary.clusters.map(\.endpoints) == [["127.0.0.1:9081", "127.0.0.1:9082", "127.0.0.1:9083"], []])
-        #expect(summary.endpointCount == 3)
-        #expect(summary.warnings == 1)
+        #expect(summary.counts.endpoints == 3)
+        #expect(summary.counts.warnings == 1)
         #expect(summary.lines.contains("  outbound|8080|v1|nodejs.default.svc.cluster.local: 3 endpoints (127.0.0.1:9081, 127.0.0.1:9082, 127.0.0.1:9083)"))
         #expect(summary.lines.contains("  outbound|8080|v2|nodejs.default.svc.cluster.local: 0 endpoints (answers 503 no healthy upstream)"))
         #expect(summary.lines.last == "configuration is valid: 0 errors, 1 warning")
@@ -69,17 +69,22 @@ import Testing
         #expect(object["text"] as? String == diagnostic.description)
     }
 
-    /// `--json`'s summary carries the counts beside the lists, resources keyed by kind.
+    /// `--json`'s summary carries the counts beside the lists, resources counted by kind.
     @Test func summaryEncodesCounts() throws {
         let data = try JSONEncoder().encode(try loadSeed().summary)
         let object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
-        #expect(object["errors"] as? Int == 0)
-        #expect(object["warnings"] as? Int == 0)
-        #expect(object["resourceCount"] as? Int == 8)
-        #expect(object["resources"] as? [String: Int] == ["Gateway": 1, "VirtualService": 1, "DestinationRule": 1,
-                                                         "Service": 1, "Deployment": 2, "WorkloadEntry": 2])
-        #expect(object["routes"] as? Int == 1)
-        #expect(object["endpoints"] as? Int == 2)
+        let counts = try #require(object["counts"] as? [String: Any])
+        #expect(counts["errors"] as? Int == 0)
+        #expect(counts["warnings"] as? Int == 0)
+        #expect(counts["resources"] as? Int == 8)
+        #expect(counts["byKind"] as? [String: Int] == ["Gateway": 1, "VirtualService": 1, "DestinationRule": 1,
+                                                     "Service": 1, "Deployment": 2, "WorkloadEntry": 2])
+        #expect(counts["listeners"] as? Int == 1)
+        #expect(counts["routes"] as? Int == 1)
+        #expect(counts["clusters"] as? Int == 2)
+        #expect(counts["endpoints"] as? Int == 2)
+        #expect((object["resources"] as? [[String: Any]])?.map { $0["kind"] as? String } ==
+                ["Gateway", "VirtualService", "DestinationRule", "Service", "Deployment", "WorkloadEntry"])
         #expect((object["listeners"] as? [[String: Any]])?.first?["port"] as? Int == 80)
         #expect((object["clusters"] as? [[String: Any]])?.map { $0["subset"] as? String } == ["v1", "v2"])
     }

@@ -96,10 +96,11 @@ def test_json_report_of_a_valid_folder(kanaria_bin, seed_copy):
     report = json.loads(out.stdout)
     assert report["valid"] is True and report["diagnostics"] == []
     summary = report["summary"]
-    assert (summary["errors"], summary["warnings"], summary["resourceCount"], summary["routes"], summary["endpoints"]) \
-        == (0, 0, 8, 1, 2), summary
-    assert summary["resources"] == {"Gateway": 1, "VirtualService": 1, "DestinationRule": 1, "Service": 1,
-                                    "Deployment": 2, "WorkloadEntry": 2}
+    counts = summary["counts"]
+    assert {k: v for k, v in counts.items() if k != "byKind"} == \
+        {"errors": 0, "warnings": 0, "resources": 8, "listeners": 1, "routes": 1, "clusters": 2, "endpoints": 2}
+    assert counts["byKind"] == {"Gateway": 1, "VirtualService": 1, "DestinationRule": 1, "Service": 1,
+                                "Deployment": 2, "WorkloadEntry": 2}
     assert [(l["port"], l["protocol"], l["gateway"]) for l in summary["listeners"]] == \
         [(80, "HTTP", "default/nodejs-gateway")]
     assert {c["subset"]: c["endpoints"] for c in summary["clusters"]} == \
@@ -117,4 +118,5 @@ def test_json_report_of_a_typo(kanaria_bin, seed_copy):
         "message": 'unknown field "wieght"; did you mean "weight"?',
         "text": f'{path}:{line}: VirtualService/nodejs: unknown field "wieght"; did you mean "weight"? [IST0106]',
     }]
-    assert (report["summary"]["errors"], report["summary"]["warnings"], report["summary"]["listeners"]) == (1, 0, [])
+    counts = report["summary"]["counts"]
+    assert (counts["errors"], counts["warnings"], counts["resources"], report["summary"]["listeners"]) == (1, 0, 8, [])
