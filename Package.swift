@@ -65,6 +65,7 @@ let package = Package(
         .testTarget(name: "KanariaRoutingTests", dependencies: ["KanariaRouting", "KanariaHTTP"]),
         .testTarget(name: "KanariaConfigTests", dependencies: ["KanariaConfig", "KanariaRouting", "KanariaHTTP", "KanariaTestCertificates"]),
         .testTarget(name: "KanariaProxyTests", dependencies: ["KanariaProxy", "KanariaHTTP"]),
+        .testTarget(name: "KanariaAdminTests", dependencies: ["KanariaAdmin", "KanariaTelemetry"]),
         .testTarget(name: "KanariaControlTests", dependencies: ["KanariaControl", "KanariaProxy", "KanariaConfig", "KanariaTelemetry", "KanariaPosix"]),
         .testTarget(name: "KanariaDemoTests", dependencies: ["KanariaDemo"]),
         .testTarget(name: "KanariaHTTP2Tests", dependencies: ["KanariaHTTP2", "KanariaHTTP"]),
