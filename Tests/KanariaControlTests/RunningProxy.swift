@@ -56,6 +56,11 @@ struct RunningProxy {
     /// The weights of the tutorial's one route in the configuration the control plane publishes.
     var weights: [Int] { control.current.table.routes[0].destinations.map(\.weight) }
 
+    /// What is published now: the generation, the tutorial route's weights, and the generation the metrics report.
+    var published: Published {
+        Published(generation: control.current.generation, weights: weights, reported: metric("kanaria_config_generation"))
+    }
+
     /// The value of the sample `name` (with its labels, as printed) in the proxy's Prometheus text.
     func metric(_ name: String) -> String? {
         server.registry.prometheusText().split(separator: "\n")
@@ -64,4 +69,18 @@ struct RunningProxy {
     }
 
     func stop() { server.drainAndStop() }
+}
+
+/// A published configuration as the tests compare it; `Published(generation: 2, weights: [50, 50])` expects the
+/// metrics to report generation 2 too.
+struct Published: Equatable {
+    var generation: Int
+    var weights: [Int]
+    var reported: String?
+
+    init(generation: Int, weights: [Int], reported: String? = nil) {
+        self.generation = generation
+        self.weights = weights
+        self.reported = reported ?? String(generation)
+    }
 }
