@@ -64,7 +64,7 @@ let package = Package(
         .testTarget(name: "KanariaHTTPTests", dependencies: ["KanariaHTTP"]),
         .testTarget(name: "KanariaRoutingTests", dependencies: ["KanariaRouting", "KanariaHTTP"]),
         .testTarget(name: "KanariaConfigTests", dependencies: ["KanariaConfig", "KanariaRouting", "KanariaHTTP", "KanariaTestCertificates"]),
-        .testTarget(name: "KanariaProxyTests", dependencies: ["KanariaProxy", "KanariaHTTP"]),
+        .testTarget(name: "KanariaProxyTests", dependencies: ["KanariaProxy", "KanariaHTTP", "KanariaRouting", "KanariaTelemetry"]),
         .testTarget(name: "KanariaAdminTests", dependencies: ["KanariaAdmin", "KanariaTelemetry"]),
         .testTarget(name: "KanariaControlTests", dependencies: ["KanariaControl", "KanariaProxy", "KanariaConfig", "KanariaTelemetry", "KanariaPosix"]),
         .testTarget(name: "KanariaDemoTests", dependencies: ["KanariaDemo"]),
