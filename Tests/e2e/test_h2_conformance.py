@@ -80,7 +80,7 @@ def error_for(h: RawH2, sid: int, timeout: float = 10) -> tuple[str, int]:
 def complete_exchange(h: RawH2, sid: int, path: str) -> None:
     """A GET answered in full: the response's END_STREAM closes the stream on both sides."""
     assert h.send(headers_frame(sid, request_headers(h, path)))
-    h.read(lambda: h.done(sid))
+    h.read(lambda: h.done(sid), timeout=10)
     assert h.stream_outcome(sid) == ("status", 200), h.frames[-5:]
     assert any(f.stream_id == sid and "END_STREAM" in f.flags for f in h.frames), "the response did not end"
 
@@ -89,7 +89,7 @@ def good_request(h: RawH2, path: str) -> int:
     """A GET on the next stream ID; its :status."""
     sid = h.new_stream()
     assert h.send(headers_frame(sid, request_headers(h, path))), "the proxy closed the connection"
-    h.read(lambda: h.done(sid))
+    h.read(lambda: h.done(sid), timeout=10)
     kind, value = h.stream_outcome(sid)
     assert kind == "status", f"the good request got {kind} {value}; frames: {h.frames[-5:]}"
     return value
