@@ -71,6 +71,7 @@ extension HTTP2Session {
                                      HTTP2Session.userData(slot: index))
         }
         if rv != 0 { throw HTTP2Error(code: rv) }
+        _ = session.clientStreamIDs.use(1)
         session.counters.streamsOpened += 1
         session.adoptUpgradedRequest(head, message: message, slot: index)
         return session
