@@ -153,9 +153,9 @@ public final class HTTP2HeaderBlock {
     /// Gives the first field named `name` (a pseudo-header such as `:path`, or a lowercase name) the value
     /// `value`, or appends the field when there is none.
     public func setValue(_ value: UnsafeRawBufferPointer, forName name: StaticString) {
-        let wanted = Bytes.buffer(name)
+        let wanted = HTTPBytes.buffer(name)
         let bytes = UnsafeRawBufferPointer(start: storage.base, count: storage.writeIndex)
-        guard let index = fields.firstIndex(where: { Bytes.equalsIgnoringCase($0.name.bytes(in: bytes), wanted) }) else {
+        guard let index = fields.firstIndex(where: { HTTPBytes.equalsIgnoringCase($0.name.bytes(in: bytes), wanted) }) else {
             return append(name: name, value: value)
         }
         storage.reserve(value.count)
