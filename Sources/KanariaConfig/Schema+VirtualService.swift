@@ -21,13 +21,13 @@ extension Schema {
         "timeout": .honoured(.duration),
         "retries": .honoured(httpRetry),
         "fault": .honoured(httpFaultInjection),
-        "mirror": .unimplemented(destination),
-        "mirrors": .unimplemented(.list(.object([
+        "mirror": .honoured(destination),
+        "mirrors": .honoured(.list(.object([
             "destination": .accepted(destination, required: true),
             "percentage": .accepted(percent),
         ]))),
-        "mirror_percent": .unimplemented(.integer),
-        "mirrorPercentage": .unimplemented(percent),
+        "mirror_percent": .honoured(.integer),
+        "mirrorPercentage": .honoured(percent),
         "corsPolicy": .honoured(corsPolicy),
         "headers": .honoured(headers),
     ], exclusive: [["route", "redirect", "directResponse"]])

@@ -25,6 +25,13 @@ extension DownstreamConnection {
                                    routing: &worker.routing, now: worker.now)
         switch action {
         case .connect:
+            if snapshot.routePolicies[machine.route].hasMirrors {
+                worker.startMirrors(for: machine, snapshot: snapshot, head: head, message: message, clientAddress: clientAddress,
+                                    requestID: requestID.readable, forwardedProto: transport.scheme,
+                                    frameChunks: snapshot.table.clusters[machine.cluster].upstreamProtocol == .http2
+                                        && head.framing == .chunked,
+                                    addChunkedHeader: false, into: &mirrors)
+            }
             prepareUpstreamRequest(message)
             phase = .exchanging
             worker.schedule(deadline, at: machine.nextDeadline)
@@ -118,6 +125,23 @@ extension DownstreamConnection {
         guard machine.cluster >= 0 else { return }
         record.captureRoute(route: snapshot.table.routes[machine.route].name,
                             cluster: snapshot.table.clusters[machine.cluster].name, pool: pool)
+    }
+
+    /// Appends relayed request body bytes to the mirror copies still collecting.
+    func copyToMirrors(_ bytes: UnsafeRawBufferPointer) {
+        for mirror in mirrors { mirror.appendBody(bytes) }
+    }
+
+    /// The request body is whole: the mirror copies are sent.
+    func endMirrors() {
+        for mirror in mirrors { mirror.requestEnded() }
+        mirrors.removeAll(keepingCapacity: true)
+    }
+
+    /// The request will not be whole (the client went away): the copies are dropped.
+    func abandonMirrors() {
+        for mirror in mirrors { mirror.abandon() }
+        mirrors.removeAll(keepingCapacity: true)
     }
 
     /// Carries out what the exchange machine decided.
@@ -306,6 +330,7 @@ extension DownstreamConnection {
             let bodyReady = requestBody.identified
             if headLeft == 0 && bodyReady == 0 {
                 if requestBody.endIdentified {
+                    if !mirrors.isEmpty { endMirrors() }
                     requestSent = true
                     return progressed
                 }
@@ -335,6 +360,7 @@ extension DownstreamConnection {
                 upstreamHeadSent += fromHead
                 let fromBody = n - fromHead
                 if fromBody > 0 {
+                    if !mirrors.isEmpty { copyToMirrors(UnsafeRawBufferPointer(start: body.baseAddress, count: fromBody)) }
                     inbound.consume(fromBody)
                     requestBody.forwarded(fromBody)
                     bodyBytesForwarded = true
@@ -526,6 +552,7 @@ extension DownstreamConnection {
     /// Records the finished exchange, then reads the next request, or closes when the connection must not carry
     /// another (the client asked, the request body was not all read, a drain).
     func completeExchange() {
+        if !mirrors.isEmpty { abandonMirrors() }
         if !requestSent { closeAfterResponse = true }
         record.end(worker: worker)
         if closeAfterResponse || worker.draining {

@@ -53,6 +53,9 @@ extension DownstreamConnection {
             }
             let fresh = requestBody.identified - h2RequestLent
             if fresh > 0 {
+                if !mirrors.isEmpty {
+                    copyToMirrors(UnsafeRawBufferPointer(start: inbound.readable.baseAddress! + h2RequestLent, count: fresh))
+                }
                 upstream.session.offerBody(stream: upstreamStream,
                                            UnsafeRawBufferPointer(start: inbound.readable.baseAddress! + h2RequestLent, count: fresh))
                 h2RequestLent += fresh
@@ -62,6 +65,7 @@ extension DownstreamConnection {
                 continue
             }
             if requestBody.endIdentified && requestBody.identified == 0 {
+                if !mirrors.isEmpty { endMirrors() }
                 upstream.session.finishBody(stream: upstreamStream)
                 requestSent = true
                 break

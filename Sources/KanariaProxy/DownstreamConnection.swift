@@ -77,6 +77,8 @@ final class DownstreamConnection {
     var snapshot: ConfigSnapshot
     /// The exchange's place in the worker's deadline queue.
     var deadline: DeadlineSlot!
+    /// Mirror copies of the current request still collecting its body.
+    var mirrors: [MirrorExchange] = []
     /// The request's `Origin`, kept for the answer's CORS headers (routes with a CORS policy only).
     var corsOrigin: [UInt8] = []
     /// The exchange's cluster speaks HTTP/2 (see DownstreamConnection+HTTP2Upstream.swift).
@@ -320,6 +322,7 @@ final class DownstreamConnection {
         guard phase != .closed else { return }
         machine.finish()
         worker.schedule(deadline, at: 0)
+        if !mirrors.isEmpty { abandonMirrors() }
         if let upstream = upstream2 {
             upstream2 = nil
             upstream.abandon(stream: upstreamStream)  // takes back the request bytes lent from `inbound`

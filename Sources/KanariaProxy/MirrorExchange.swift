@@ -22,6 +22,8 @@ final class MirrorExchange {
     unowned(unsafe) let worker: Worker
     private(set) var phase = Phase.done
     var endpoint = 0
+    /// Position in the worker's list of active mirrors; -1 when not active.
+    var activeIndex = -1
     /// The request as the mirror gets it; `sent` bytes of it are written.
     var request: ByteBuffer
     private var sent = 0
@@ -187,5 +189,44 @@ final class MirrorExchange {
         phase = .done
         worker.schedule(deadline, at: 0)
         worker.recycle(self)
+    }
+}
+
+extension Worker {
+    /// Starts the mirror copies the exchange's route asks for this request (each mirror's percentage counted like
+    /// the split), appending them to `mirrors`. A copy without a body to wait for is sent at once. Mirrors to
+    /// HTTP/2 clusters are not made.
+    /// - Parameters:
+    ///   - frameChunks: the body bytes the owner will append are unframed while the copy's body is chunked.
+    ///   - addChunkedHeader: the head has no Transfer-Encoding of its own but the body is chunked (an HTTP/2
+    ///     request without content-length).
+    func startMirrors(for machine: ExchangeMachine, snapshot: ConfigSnapshot, head: RequestHead,
+                      message: UnsafeRawBufferPointer, clientAddress: [UInt8], requestID: UnsafeRawBufferPointer,
+                      forwardedProto: StaticString, frameChunks: Bool, addChunkedHeader: Bool,
+                      into mirrors: inout [MirrorExchange]) {
+        let route = snapshot.table.routes[machine.route]
+        for index in route.mirrors.indices where routing.mirrors(index, of: route) {
+            let cluster = route.mirrors[index].cluster
+            guard snapshot.table.clusters[cluster].upstreamProtocol == .http1,
+                  let position = routing.pickEndpointPosition(of: cluster, count: snapshot.table.clusters[cluster].endpoints.count)
+            else { continue }
+            let endpoint = snapshot.table.clusters[cluster].endpoints[position]
+            let mirror = makeMirror()
+            mirror.begin(endpoint: endpoint, method: head.method, frameChunks: frameChunks) { out in
+                pools[endpoint].authority.withUnsafeBytes { defaultHost in
+                    clientAddress.withUnsafeBytes { client in
+                        HeadRewriter.writeUpstreamRequest(head, message: message, clientAddress: client,
+                                                          generatedRequestID: requestID, defaultHost: defaultHost,
+                                                          chunkedBody: addChunkedHeader,
+                                                          forwardedProto: forwardedProto, shadow: true, into: &out)
+                    }
+                }
+            }
+            if head.framing == .none {
+                mirror.requestEnded()
+            } else {
+                mirrors.append(mirror)
+            }
+        }
     }
 }

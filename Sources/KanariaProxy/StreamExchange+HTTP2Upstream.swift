@@ -44,6 +44,7 @@ extension StreamExchange {
             guard n > 0 else { break }
             let start = upstreamOut.writeIndex
             upstreamOut.append(UnsafeRawBufferPointer(rebasing: run[0..<n]))
+            for mirror in mirrors { mirror.appendBody(UnsafeRawBufferPointer(rebasing: run[0..<n])) }
             session.consume(stream: stream, count: n)
             upstream.session.offerBody(stream: upstreamStream,
                                        UnsafeRawBufferPointer(start: upstreamOut.base + start, count: n))
@@ -55,6 +56,7 @@ extension StreamExchange {
         if requestEndReceived && session.receivedBodyCount(stream: stream) == 0 {
             upstream.session.finishBody(stream: upstreamStream)
             requestEndQueued = true
+            endMirrors()
         }
         if copied { connection.requestFlush() }  // the client's window reopens
         upstream.requestFlush()

@@ -130,6 +130,12 @@ final class StreamExchange {
                                    now: worker.now)
         switch action {
         case .connect:
+            if snapshot.routePolicies[machine.route].hasMirrors {
+                worker.startMirrors(for: machine, snapshot: snapshot, head: head, message: message,
+                                    clientAddress: connection.clientAddress, requestID: requestID.readable,
+                                    forwardedProto: connection.transport.scheme, frameChunks: requestChunked,
+                                    addChunkedHeader: requestChunked, into: &mirrors)
+            }
             prepareUpstreamRequest(head, message)
             worker.schedule(deadline, at: machine.nextDeadline)
             startTry()
@@ -387,6 +393,7 @@ final class StreamExchange {
     /// by the session's protections, or by this exchange). Returns the upstream connection to its pool when it can
     /// carry another request, and records the request.
     func streamClosed(_ error: HTTP2ErrorCode) {
+        abandonMirrors()
         machine.finish()
         worker.schedule(deadline, at: 0)
         if error == .noError && responsePhase == .done {
@@ -412,6 +419,7 @@ final class StreamExchange {
 
     /// The connection is going away: abandon the exchange (the session is being torn down with it).
     func abandon() {
+        abandonMirrors()
         machine.finish()
         worker.schedule(deadline, at: 0)
         if record.measure.open && responsePhase != .done { record.measure.flags.insert(.DC) }
@@ -468,6 +476,22 @@ final class StreamExchange {
 
     /// The request's `Origin`, kept for the answer's CORS headers (routes with a CORS policy only).
     var corsOrigin: [UInt8] = []
+    /// Mirror copies of the request still collecting its body.
+    var mirrors: [MirrorExchange] = []
+
+    /// The request body is whole: the mirror copies are sent.
+    func endMirrors() {
+        guard !mirrors.isEmpty else { return }
+        for mirror in mirrors { mirror.requestEnded() }
+        mirrors.removeAll(keepingCapacity: true)
+    }
+
+    /// The request will not be whole: the copies are dropped.
+    func abandonMirrors() {
+        guard !mirrors.isEmpty else { return }
+        for mirror in mirrors { mirror.abandon() }
+        mirrors.removeAll(keepingCapacity: true)
+    }
     /// The response head as the client gets it, when the route changes it.
     private var responseHeaders: HTTP2HeaderBlock?
     /// The `Location` of a route redirect, built when the request arrived.
@@ -494,6 +518,7 @@ final class StreamExchange {
                     }
                     upstreamOut.append(UnsafeRawBufferPointer(rebasing: run[0..<n]))
                     if requestChunked { upstreamOut.append("\r\n") }
+                    for mirror in mirrors { mirror.appendBody(UnsafeRawBufferPointer(rebasing: run[0..<n])) }
                     session.consume(stream: stream, count: n)
                     record.measure.requestBytes &+= UInt64(n)
                     copied = true
@@ -501,6 +526,7 @@ final class StreamExchange {
                 if requestEndReceived && session.receivedBodyCount(stream: stream) == 0 {
                     if requestChunked { upstreamOut.append("0\r\n\r\n") }
                     requestEndQueued = true
+                    endMirrors()
                 }
                 if n == 0 || n < run.count { break }
             }

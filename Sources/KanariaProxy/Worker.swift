@@ -54,15 +54,15 @@ final class Worker {
     private var spareExchanges: [StreamExchange] = []
     private var spareMirrors: [MirrorExchange] = []
     private var retiredMirrors: [MirrorExchange] = []
-    /// Mirrors collecting or sending a copy now.
-    private(set) var activeMirrors = 0
+    /// Mirrors collecting or sending a copy now (the worker holds them while their connections are watched).
+    private var activeMirrors: [MirrorExchange] = []
     private var retiredExchanges: [StreamExchange] = []
     private var retiredHTTP2Upstreams: [HTTP2UpstreamConnection] = []
     /// Bytes a request's head is rewritten from (a rewritten path), valid during one head write.
     var scratch = ByteBuffer(capacity: 1024)
     /// The iovec array for HTTP/2 connections' vectored writes.
     let vectors = VectorWriter(capacity: 64)
-    /// How the worker's HTTP/2 server sessions are set up (the protections of issue 3).
+    /// How the worker's HTTP/2 server sessions are set up (its protections against floods and malformed frames).
     let http2Configuration = HTTP2Configuration()
     /// Connections closed during this turn: kept alive until its events are all handled, then recycled.
     private var retiredDownstreams: [DownstreamConnection] = []
@@ -390,17 +390,26 @@ final class Worker {
         connection.pool.http2.removeAll { $0 === connection }
     }
 
-    /// A mirror exchange to fill; it comes back through `recycle` when it is done.
+    /// A mirror exchange to fill, held by the worker until it comes back through `recycle` (its owner lets go
+    /// of it once the copy is sent).
     func makeMirror() -> MirrorExchange {
         let mirror = spareMirrors.popLast() ?? MirrorExchange(worker: self)
-        activeMirrors += 1
+        mirror.activeIndex = activeMirrors.count
+        activeMirrors.append(mirror)
         return mirror
     }
 
     /// A finished mirror: reused after this loop turn.
     func recycle(_ mirror: MirrorExchange) {
-        activeMirrors -= 1
         retiredMirrors.append(mirror)
+        let index = mirror.activeIndex
+        guard index >= 0 else { return }
+        let last = activeMirrors.removeLast()
+        if last !== mirror {
+            activeMirrors[index] = last
+            last.activeIndex = index
+        }
+        mirror.activeIndex = -1
     }
 
     func makeStreamExchange() -> StreamExchange {

@@ -1,4 +1,4 @@
-"""HTTP/2 conformance (issue 12): the h2spec cases Kanaria used to fail, written with the raw-frame harness so
+"""HTTP/2 conformance: the h2spec cases Kanaria used to fail, written with the raw-frame harness so
 that CI checks them without h2spec. Each runs on h2c (a `protocol: HTTP2` Gateway server) and on h2 over TLS (an
 `HTTPS` server, ALPN h2), one fresh connection per case, frames as h2spec sends them:
 

@@ -1,4 +1,4 @@
-"""Retries with no policy configured (issue 7): Istio's gateway retries a failed connection on another endpoint
+"""Retries with no policy configured: Istio's gateway retries a failed connection on another endpoint
 of the subset (its default policy: 2 retries on connect-failure, refused-stream, unavailable and cancelled), so
 killing one of two v1 endpoints under traffic costs the clients nothing, over HTTP/1.1 and over HTTP/2."""
 

@@ -1,4 +1,4 @@
-"""Fault injection, redirects and direct responses (issue 7), modelled on Istio's "Fault Injection" task page and
+"""Fault injection, redirects and direct responses, modelled on Istio's "Fault Injection" task page and
 its HTTPRoute reference: answers the gateway gives without (or before) an upstream, over HTTP/1.1 and HTTP/2."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Route timeouts and retries (issue 7), modelled on Istio's "Request Timeouts" and "Retries" task pages: the
+"""Route timeouts and retries, modelled on Istio's "Request Timeouts" and "Retries" task pages: the
 VirtualService fields as Istio documents them, the answers Istio's gateway gives, over HTTP/1.1 and HTTP/2."""
 
 from __future__ import annotations

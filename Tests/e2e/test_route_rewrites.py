@@ -1,4 +1,4 @@
-"""Rewrites, header operations and CORS (issue 7), as Istio's HTTPRoute reference and its CORS task describe them:
+"""Rewrites, header operations and CORS, as Istio's HTTPRoute reference and its CORS task describe them:
 what the upstream sees and what the client gets, over HTTP/1.1 and HTTP/2."""
 
 from __future__ import annotations
