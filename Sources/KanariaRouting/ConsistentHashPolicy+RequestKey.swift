@@ -1,10 +1,10 @@
 import KanariaHTTP
 
-/// The hash a request gives under a consistent-hash key, as Envoy's route hash policies compute it (xxHash64 of
-/// the key's bytes, seed 0). Reads the request where it lies: no allocation, except for a header sent more than once.
-extension ConsistentHashPolicy.Key {
-    /// The request's hash, or nil when it has no such key (no such header, cookie or query parameter): then a
-    /// cookie key with a ttl has one generated (`CookieAffinity`), and otherwise a draw stands in for the hash.
+/// The hash a request gives under the policy's key, as Envoy's route hash policies compute it (xxHash64 of the
+/// key's bytes, seed 0). Reads the request where it lies: no allocation, except for a header sent more than once.
+extension ConsistentHashPolicy {
+    /// The request's hash, or nil when it has no such key (no such header, cookie or query parameter, or no key at
+    /// all): then a cookie key with a ttl has one generated (`CookieAffinity`), and otherwise a draw stands in.
     ///
     /// - header: the field's value; a field sent several times hashes its values sorted and joined (Envoy hashes
     ///   the sorted values one after the other);
@@ -12,19 +12,15 @@ extension ConsistentHashPolicy.Key {
     /// - query parameter: the first `name=value` of the query, as sent (not percent-decoded); `?name` alone is "";
     /// - source IP: `clientIP`, the client's address without its port (`10.0.0.7`).
     public func hash(of request: RequestView, clientIP: UnsafeRawBufferPointer) -> UInt64? {
-        switch self {
-        case .header(let name): return Self.withBytes(name) { Self.headerHash(request, name: $0) }
-        case .cookie(let name, _, _):
-            return Self.withBytes(name) { Self.cookieValue(request, name: $0).map { XXHash64.hash($0) } }
-        case .queryParameter(let name):
-            return Self.withBytes(name) { Self.queryValue(request.path, name: $0).map { XXHash64.hash($0) } }
+        switch key {
+        case nil: return nil
         case .sourceIP: return clientIP.isEmpty ? nil : XXHash64.hash(clientIP)
+        case .header: return keyName.withUnsafeBytes { Self.headerHash(request, name: $0) }
+        case .cookie:
+            return keyName.withUnsafeBytes { name in Self.cookieValue(request, name: name).map { XXHash64.hash($0) } }
+        case .queryParameter:
+            return keyName.withUnsafeBytes { name in Self.queryValue(request.path, name: name).map { XXHash64.hash($0) } }
         }
-    }
-
-    static func withBytes<R>(_ text: String, _ body: (UnsafeRawBufferPointer) -> R) -> R {
-        if let result = text.utf8.withContiguousStorageIfAvailable({ body(UnsafeRawBufferPointer($0)) }) { return result }
-        return Array(text.utf8).withUnsafeBytes(body)
     }
 
     static func headerHash(_ request: RequestView, name: UnsafeRawBufferPointer) -> UInt64? {
@@ -47,9 +43,8 @@ extension ConsistentHashPolicy.Key {
 
     /// The value of cookie `name` in the request's `Cookie` fields, quotes removed.
     static func cookieValue(_ request: RequestView, name: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer? {
-        let cookie: StaticString = "cookie"
-        let cookieName = UnsafeRawBufferPointer(start: cookie.utf8Start, count: cookie.utf8CodeUnitCount)
-        for field in request.head.headers where isField(field, named: cookieName, in: request.message) {
+        let cookie = HTTPBytes.buffer("cookie")
+        for field in request.head.headers where isField(field, named: cookie, in: request.message) {
             if let value = pairValue(in: field.value.bytes(in: request.message), name: name, separator: UInt8(ascii: ";")) {
                 return unquoted(value)
             }
@@ -57,34 +52,44 @@ extension ConsistentHashPolicy.Key {
         return nil
     }
 
-    /// The value of parameter `name` in `path`'s query, if any.
+    /// The value of parameter `name` in `path`'s query (up to any `#`), if any.
     static func queryValue(_ path: UnsafeRawBufferPointer, name: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer? {
-        guard let question = path.firstIndex(of: UInt8(ascii: "?")) else { return nil }
-        var query = UnsafeRawBufferPointer(rebasing: path[(question + 1)...])
-        if let hash = query.firstIndex(of: UInt8(ascii: "#")) { query = UnsafeRawBufferPointer(rebasing: query[..<hash]) }
-        return pairValue(in: query, name: name, separator: UInt8(ascii: "&"))
+        var question = 0
+        while question < path.count && path[question] != UInt8(ascii: "?") { question += 1 }
+        guard question < path.count else { return nil }
+        var end = question + 1
+        while end < path.count && path[end] != UInt8(ascii: "#") { end += 1 }
+        return pairValue(in: UnsafeRawBufferPointer(rebasing: path[(question + 1)..<end]), name: name,
+                         separator: UInt8(ascii: "&"))
     }
 
-    /// The value of the first `name=value` item of `list` (items split by `separator`, spaces around them
+    /// The value of the first `name=value` item of `list` (items split by `separator`, spaces before them
     /// skipped); an item that is `name` alone has the empty value.
     static func pairValue(in list: UnsafeRawBufferPointer, name: UnsafeRawBufferPointer, separator: UInt8) -> UnsafeRawBufferPointer? {
-        var start = list.startIndex
-        while start <= list.endIndex {
-            let end = list[start...].firstIndex(of: separator) ?? list.endIndex
-            var item = UnsafeRawBufferPointer(rebasing: list[start..<end])
-            while item.first == UInt8(ascii: " ") { item = UnsafeRawBufferPointer(rebasing: item.dropFirst()) }
-            let equals = item.firstIndex(of: UInt8(ascii: "=")) ?? item.endIndex
-            if equals - item.startIndex == name.count, name.elementsEqual(item[..<equals]) {
-                return equals == item.endIndex ? UnsafeRawBufferPointer(rebasing: item[equals...])
-                    : UnsafeRawBufferPointer(rebasing: item[(equals + 1)...])
+        var start = 0
+        while start <= list.count {
+            var end = start
+            while end < list.count && list[end] != separator { end += 1 }
+            var itemStart = start
+            while itemStart < end && list[itemStart] == UInt8(ascii: " ") { itemStart += 1 }
+            var equals = itemStart
+            while equals < end && list[equals] != UInt8(ascii: "=") { equals += 1 }
+            if equals - itemStart == name.count && bytesEqual(list, from: itemStart, name) {
+                let valueStart = equals < end ? equals + 1 : end
+                return UnsafeRawBufferPointer(rebasing: list[valueStart..<end])
             }
             start = end + 1
         }
         return nil
     }
 
+    static func bytesEqual(_ list: UnsafeRawBufferPointer, from start: Int, _ name: UnsafeRawBufferPointer) -> Bool {
+        for i in 0..<name.count where list[start + i] != name[i] { return false }
+        return true
+    }
+
     static func unquoted(_ value: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
-        guard value.count >= 2, value.first == UInt8(ascii: "\""), value.last == UInt8(ascii: "\"") else { return value }
-        return UnsafeRawBufferPointer(rebasing: value.dropFirst().dropLast())
+        guard value.count >= 2, value[0] == UInt8(ascii: "\""), value[value.count - 1] == UInt8(ascii: "\"") else { return value }
+        return UnsafeRawBufferPointer(rebasing: value[1..<(value.count - 1)])
     }
 }

@@ -26,26 +26,37 @@ public enum ConsistentHashTable: Sendable, Equatable {
     /// Envoy rebuilds its table over the healthy endpoints instead. Walking on moves the same requests (those of
     /// the ejected endpoint) without a rebuild per ejection; a rebuilt ring would also resize, moving a few others.
     public func position(for hash: UInt64, attempt: Int, healthy: HealthyEndpoints) -> Int? {
-        guard healthy.healthyCount > 0 else { return nil }
-        switch self {
-        case .ring(let ring):
-            guard ring.size > 0 else { return nil }
-            return Self.walk(from: ring.entry(for: hash, attempt: attempt), size: ring.size, healthy, ring.position(atEntry:))
-        case .maglev(let maglev):
-            guard maglev.size > 0 else { return nil }
-            return Self.walk(from: maglev.entry(for: hash, attempt: attempt), size: maglev.size, healthy, maglev.position(atEntry:))
-        }
-    }
-
-    @inline(__always)
-    private static func walk(from start: Int, size: Int, _ healthy: HealthyEndpoints, _ position: (Int) -> Int) -> Int? {
-        var index = start
+        let size = self.size
+        guard healthy.healthyCount > 0, size > 0 else { return nil }
+        var index = entry(for: hash, attempt: attempt)
         for _ in 0..<size {
-            let candidate = position(index)
+            let candidate = position(atEntry: index)
             if healthy.isHealthy(candidate) { return candidate }
             index = index + 1 == size ? 0 : index + 1
         }
         return nil
+    }
+
+    /// Entries in the ring, or slots in the Maglev table.
+    var size: Int {
+        switch self {
+        case .ring(let ring): ring.size
+        case .maglev(let maglev): maglev.size
+        }
+    }
+
+    func entry(for hash: UInt64, attempt: Int) -> Int {
+        switch self {
+        case .ring(let ring): ring.entry(for: hash, attempt: attempt)
+        case .maglev(let maglev): maglev.entry(for: hash, attempt: attempt)
+        }
+    }
+
+    func position(atEntry index: Int) -> Int {
+        switch self {
+        case .ring(let ring): ring.position(atEntry: index)
+        case .maglev(let maglev): maglev.position(atEntry: index)
+        }
     }
 
     /// Envoy's key for a host: its address as `ip:port`, an IPv6 address in brackets (`[::1]:8080`).

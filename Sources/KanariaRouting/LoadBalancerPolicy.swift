@@ -48,11 +48,23 @@ public struct ConsistentHashPolicy: Sendable, Equatable {
 
     /// nil when the policy names no key (Istio's schema allows it): each request then hashes a random draw, as
     /// Envoy does when the hash policy yields nothing.
-    public var key: Key?
+    public var key: Key? {
+        didSet { keyName = Self.name(of: key) }
+    }
     public var table: Table
+    /// The header, cookie or query parameter name as bytes, for reading requests without converting it each time.
+    public private(set) var keyName: [UInt8]
 
     public init(key: Key?, table: Table = .ringHash(minimumRingSize: Table.defaultMinimumRingSize)) {
         self.key = key
         self.table = table
+        self.keyName = Self.name(of: key)
+    }
+
+    static func name(of key: Key?) -> [UInt8] {
+        switch key {
+        case .header(let name), .cookie(let name, _, _), .queryParameter(let name): Array(name.utf8)
+        case .sourceIP, nil: []
+        }
     }
 }

@@ -6,7 +6,8 @@ import Testing
 @Suite struct RequestHashKeyTests {
     func hash(_ key: ConsistentHashPolicy.Key, _ request: TestRequest, clientIP: String = "10.0.0.7") -> UInt64? {
         let ip = Array(clientIP.utf8)
-        return ip.withUnsafeBytes { ip in request.withView { key.hash(of: $0, clientIP: ip) } }
+        let policy = ConsistentHashPolicy(key: key)
+        return ip.withUnsafeBytes { ip in request.withView { policy.hash(of: $0, clientIP: ip) } }
     }
 
     /// A header's value, found whatever its case; absent gives nil.
@@ -41,6 +42,15 @@ import Testing
         #expect(hash(key, try TestRequest("GET", "/sharks?user")) == XXHash64.hash(""))
         #expect(hash(key, try TestRequest("GET", "/sharks?username=bob")) == nil)
         #expect(hash(key, try TestRequest("GET", "/sharks")) == nil)
+    }
+
+    /// A policy with no key gives no hash (a draw stands in); changing the key changes the name read.
+    @Test func noKeyAndChangedKey() throws {
+        let request = try TestRequest(headers: [("x-a", "1"), ("x-b", "2")])
+        var policy = ConsistentHashPolicy(key: nil)
+        #expect(request.withView { policy.hash(of: $0, clientIP: UnsafeRawBufferPointer(start: nil, count: 0)) } == nil)
+        policy.key = .header("x-b")
+        #expect(request.withView { policy.hash(of: $0, clientIP: UnsafeRawBufferPointer(start: nil, count: 0)) } == XXHash64.hash("2"))
     }
 
     /// The client's IP address without its port.
