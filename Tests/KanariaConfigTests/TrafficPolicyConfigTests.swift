@@ -157,16 +157,15 @@ import Testing
         \(seedSubsets())
         """)
         let config = try loadRule(rule)
-        let at = { (marker: String) in "dr.yaml:\(line(of: marker, in: rule)): DestinationRule/nodejs:" }
         #expect(printed(config) == [
             notImplemented("dr.yaml", line(of: "trafficPolicy:", in: rule)),
-            "\(at("http1MaxPendingRequests")) http1MaxPendingRequests must not be negative, got -1 [IST0106]",
-            "\(at("interval:")) interval 500us must be at least 1ms [IST0106]",
-            "\(at("baseEjectionTime")) baseEjectionTime 1.5ms is finer than a millisecond; Istio supports durations to ms precision only [IST0106]",
-            "\(at("maxEjectionPercent")) maxEjectionPercent must be between 0 and 100, got 120 [IST0106]",
-            "\(at("consecutiveLocalOriginFailures")) consecutiveLocalOriginFailures needs splitExternalLocalOriginErrors: true [IST0106]",
-            "\(at("tableSize")) maglev tableSize 1000 must be a prime number no larger than 5000011, such as 65537 (the default) [IST0106]",
-            "\(at("- loadBalancer")) portLevelSettings[0] needs \"port\" with the number of a service port [IST0106]",
+            "\(at("http1MaxPendingRequests", in: rule)) http1MaxPendingRequests must not be negative, got -1 [IST0106]",
+            "\(at("interval:", in: rule)) interval 500us must be at least 1ms [IST0106]",
+            "\(at("baseEjectionTime", in: rule)) baseEjectionTime 1.5ms is finer than a millisecond; Istio supports durations to ms precision only [IST0106]",
+            "\(at("maxEjectionPercent", in: rule)) maxEjectionPercent must be between 0 and 100, got 120 [IST0106]",
+            "\(at("consecutiveLocalOriginFailures", in: rule)) consecutiveLocalOriginFailures needs splitExternalLocalOriginErrors: true [IST0106]",
+            "\(at("tableSize", in: rule)) maglev tableSize 1000 must be a prime number no larger than 5000011, such as 65537 (the default) [IST0106]",
+            "\(at("- loadBalancer", in: rule)) portLevelSettings[0] needs \"port\" with the number of a service port [IST0106]",
         ])
         #expect(config.table == nil)
     }
@@ -185,11 +184,10 @@ import Testing
         \(seedSubsets())
         """)
         let config = try loadRule(rule)
-        let at = { (marker: String) in "dr.yaml:\(line(of: marker, in: rule)): DestinationRule/nodejs:" }
         #expect(printed(config) == [
             notImplemented("dr.yaml", line(of: "trafficPolicy:", in: rule)),
-            "\(at("maxConection")) unknown field \"maxConection\"; did you mean \"maxConnections\"? [IST0106]",
-            "\(at("useSourceIp")) only one of \"httpHeaderName\", \"httpCookie\", \"useSourceIp\" or \"httpQueryParameterName\" may be set [IST0106]",
+            "\(at("maxConection", in: rule)) unknown field \"maxConection\"; did you mean \"maxConnections\"? [IST0106]",
+            "\(at("useSourceIp", in: rule)) only one of \"httpHeaderName\", \"httpCookie\", \"useSourceIp\" or \"httpQueryParameterName\" may be set [IST0106]",
         ])
     }
 
@@ -221,14 +219,13 @@ import Testing
             """))
         """)
         let config = try loadRule(rule)
-        let at = { (marker: String) in "dr.yaml:\(line(of: marker, in: rule)): DestinationRule/nodejs: warning:" }
         #expect(printed(config) == [
             notImplemented("dr.yaml", line(of: "trafficPolicy:", in: rule)),
-            "\(at("ISTIO_MUTUAL")) tls mode ISTIO_MUTUAL uses the mesh's own certificates, which exist only inside an Istio mesh; Kanaria connects to this destination in plain text",
-            "\(at("PASSTHROUGH")) simple PASSTHROUGH sends each request to the address its client connected to, which at a gateway is the gateway itself; it is not implemented, and LEAST_REQUEST (Istio's default) is used",
-            "\(at("consecutiveErrors")) consecutiveErrors is deprecated and Istio ignores it; use consecutive5xxErrors or consecutiveGatewayErrors",
+            "\(at("ISTIO_MUTUAL", in: rule, warning: true)) tls mode ISTIO_MUTUAL uses the mesh's own certificates, which exist only inside an Istio mesh; Kanaria connects to this destination in plain text",
+            "\(at("PASSTHROUGH", in: rule, warning: true)) simple PASSTHROUGH sends each request to the address its client connected to, which at a gateway is the gateway itself; it is not implemented, and LEAST_REQUEST (Istio's default) is used",
+            "\(at("consecutiveErrors", in: rule, warning: true)) consecutiveErrors is deprecated and Istio ignores it; use consecutive5xxErrors or consecutiveGatewayErrors",
             notImplemented("dr.yaml", line(of: "trafficPolicy:", in: rule, after: "name: v1")),
-            "\(at("consistentHash")) consistentHash names no key (httpHeaderName, httpCookie, useSourceIp or httpQueryParameterName), so each request is hashed at random",
+            "\(at("consistentHash", in: rule, warning: true)) consistentHash names no key (httpHeaderName, httpCookie, useSourceIp or httpQueryParameterName), so each request is hashed at random",
         ])
         #expect(try policy(of: "v1", in: config).loadBalancer == .consistentHash(ConsistentHashPolicy(key: nil, table: .ringHash(minimumRingSize: 16))))
         #expect(try policy(of: "v2", in: config).tls == .disable)

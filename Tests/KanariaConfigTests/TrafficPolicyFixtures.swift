@@ -46,3 +46,9 @@ func policy(of subset: String, in config: LoadedConfiguration) throws -> Traffic
 func notImplemented(_ file: String, _ line: Int) -> String {
     "\(file):\(line): DestinationRule/nodejs: warning: field \"trafficPolicy\" is valid Istio but not implemented yet; it is ignored"
 }
+
+/// The start of a diagnostic about DestinationRule/nodejs on the line of `rule` containing `marker`:
+/// `dr.yaml:12: DestinationRule/nodejs:`, with ` warning:` after it for a warning.
+func at(_ marker: String, in rule: String, warning: Bool = false) -> String {
+    "dr.yaml:\(line(of: marker, in: rule)): DestinationRule/nodejs:" + (warning ? " warning:" : "")
+}

@@ -2,77 +2,35 @@
 
 from __future__ import annotations
 
-import subprocess
-
 import pytest
 
 from harness.proxy import write_config
+from test_route_explain import CANARY_FIRST, explain
 
 pytestmark = pytest.mark.usefixtures("kanaria_only")
 
-# Istio's circuit-breaking task on subset v1; v2 keeps Istio's defaults.
-CIRCUIT_BREAKING = """\
-apiVersion: networking.istio.io/v1beta1
-kind: Gateway
-metadata:
-  name: nodejs-gateway
-spec:
-  servers:
-  - port: {number: 80, name: http, protocol: HTTP}
-    hosts: ["*"]
----
-apiVersion: networking.istio.io/v1beta1
-kind: VirtualService
-metadata:
-  name: nodejs
-spec:
-  hosts: ["*"]
-  gateways: [nodejs-gateway]
-  http:
-  - match:
-    - headers:
-        x-canary: {exact: "yes"}
-    route:
-    - destination: {host: nodejs, subset: v2}
-  - route:
-    - destination: {host: nodejs, subset: v1}
----
-apiVersion: networking.istio.io/v1beta1
-kind: DestinationRule
-metadata:
-  name: nodejs
-spec:
-  host: nodejs
-  subsets:
+# test_route_explain's canary (x-canary: yes → v2, else 80/20), with Istio's circuit-breaking task and a cookie
+# hash on subset v1; v2 keeps Istio's defaults.
+CIRCUIT_BREAKING = CANARY_FIRST.replace("""\
+  - name: v1
+    labels: {version: v1}
+""", """\
   - name: v1
     labels: {version: v1}
     trafficPolicy:
       connectionPool:
         tcp: {maxConnections: 1}
         http: {http1MaxPendingRequests: 1, maxRequestsPerConnection: 1}
-      outlierDetection:
-        consecutive5xxErrors: 1
-        interval: 1s
-        baseEjectionTime: 3m
-        maxEjectionPercent: 100
+      outlierDetection: {consecutive5xxErrors: 1, interval: 1s, baseEjectionTime: 3m, maxEjectionPercent: 100}
       loadBalancer:
         consistentHash:
           httpCookie: {name: user, path: /, ttl: 1h}
-  - name: v2
-    labels: {version: v2}
-"""
-
-
-def explain(kanaria_bin, config_dir, *args):
-    done = subprocess.run([str(kanaria_bin), "route", "explain", "-f", str(config_dir), *args],
-                          capture_output=True, text=True, timeout=30)
-    assert done.returncode == 0, done.stderr
-    return done.stdout.splitlines()
+""")
 
 
 def test_explains_the_subsets_policy(tmp_path, kanaria_bin):
     config = write_config(tmp_path / "c", {"v1": [9181], "v2": [9182]}, istio_yaml=CIRCUIT_BREAKING)
-    lines = explain(kanaria_bin, config.dir, "--path", "/sharks")
+    lines = explain(kanaria_bin, config.dir, "--path", "/sharks", "-H", "x-canary: no")
     at = lines.index("traffic policy of outbound|8080|v1|nodejs.default.svc.cluster.local:")
     assert lines[at + 1:at + 5] == [
         "  load balancer: consistent hash by cookie user, path /, set for 1h when absent; ring hash, at least 1024 entries",
@@ -86,7 +44,7 @@ def test_explains_the_subsets_policy(tmp_path, kanaria_bin):
 
 def test_a_subset_without_policy_gets_istios_defaults(tmp_path, kanaria_bin):
     config = write_config(tmp_path / "c", {"v1": [9181], "v2": [9182]}, istio_yaml=CIRCUIT_BREAKING)
-    lines = explain(kanaria_bin, config.dir, "--path", "/", "-H", "x-canary: yes")
+    lines = explain(kanaria_bin, config.dir, "--path", "/sharks", "-H", "x-canary: yes")
     at = lines.index("traffic policy of outbound|8080|v2|nodejs.default.svc.cluster.local:")
     assert lines[at + 1] == "  load balancer: LEAST_REQUEST (the fewer requests in flight of two endpoints drawn at random)"
     assert lines[at + 3] == "  outlier detection: off (no endpoint is ever ejected)"
