@@ -11,7 +11,7 @@ extension TrafficPolicyReader {
         var pool = ConnectionPoolSettings()
         if let tcp { readTCP(tcp, into: &pool) }
         if let http { readHTTP(http, into: &pool) }
-        if let idle = http.flatMap({ duration($0, "idleTimeout") }) ?? tcp.flatMap({ duration($0, "idleTimeout") }) {
+        if let idle = http.flatMap({ duration($0, "idleTimeout") }) ?? tcp.flatMap({ duration($0, "idleTimeout", allowZero: true) }) {
             pool.idleTimeoutMilliseconds = idle
         }
         return pool
@@ -38,5 +38,8 @@ extension TrafficPolicyReader {
             pool.h2UpgradePolicy = policy
         }
         pool.useClientProtocol = http.value("useClientProtocol")?.boolean ?? false
+        if pool.useClientProtocol && pool.h2UpgradePolicy == .upgrade {
+            report.error(http.keyLine("useClientProtocol"), "useClientProtocol cannot be true with h2UpgradePolicy UPGRADE", code: IstioCode.schema)
+        }
     }
 }

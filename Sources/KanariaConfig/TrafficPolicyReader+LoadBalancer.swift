@@ -51,14 +51,25 @@ extension TrafficPolicyReader {
         return .consistentHash(policy)
     }
 
-    /// `maglev`, `ringHash`, or the deprecated `minimumRingSize`; a size of 0 (or none) means Envoy's default.
+    /// `maglev` (its `tableSize` required, prime and under 5000011, as Istio validates it), `ringHash`, or the
+    /// deprecated `minimumRingSize`, which may not be set beside either; a ring size of 0 means Envoy's 1024.
     private func hashTable(_ node: Node) -> ConsistentHashPolicy.Table? {
+        if let legacy = node.value("minimumRingSize") {
+            if let other = ["ringHash", "maglev"].first(where: { node.value($0) != nil }) {
+                report.error(legacy.line, "only one of minimumRingSize or \(other) may be set; minimumRingSize is the deprecated form of ringHash.minimumRingSize",
+                             code: IstioCode.schema)
+                return nil
+            }
+            report.warning(legacy.line, "consistentHash.minimumRingSize is deprecated; use ringHash.minimumRingSize")
+        }
         if let maglev = node.value("maglev") {
-            guard let field = maglev.value("tableSize") else { return .maglev(tableSize: 65537) }
+            guard let field = maglev.value("tableSize") else {
+                report.error(maglev.line, "maglev needs \"tableSize\", a prime number such as 65537", code: IstioCode.schema)
+                return nil
+            }
             guard let size = count(maglev, "tableSize") else { return nil }
-            if size == 0 { return .maglev(tableSize: 65537) }
-            guard size <= Self.largestMaglevTable, Self.isPrime(size) else {
-                report.error(field.line, "maglev tableSize \(size) must be a prime number no larger than \(Self.largestMaglevTable), such as 65537 (the default)",
+            guard size < Self.largestMaglevTable, Self.isPrime(size) else {
+                report.error(field.line, "maglev tableSize \(size) must be a prime number less than \(Self.largestMaglevTable), such as 65537",
                              code: IstioCode.schema)
                 return nil
             }
@@ -76,12 +87,14 @@ extension TrafficPolicyReader {
         return .ringHash(minimumRingSize: size)
     }
 
+    /// Envoy's (and Istio's) primality test, which counts 1 as prime.
     static func isPrime(_ number: Int) -> Bool {
-        guard number >= 2 else { return false }
-        var divisor = 2
+        if number > 0 && number < 4 { return true }
+        if number % 2 == 0 { return false }
+        var divisor = 3
         while divisor * divisor <= number {
             if number % divisor == 0 { return false }
-            divisor += 1
+            divisor += 2
         }
         return true
     }

@@ -11,10 +11,12 @@ extension TrafficPolicyReader {
         }
         settings.consecutiveGatewayErrors = count(node, "consecutiveGatewayErrors").flatMap { $0 == 0 ? nil : $0 }
         settings.splitExternalLocalOriginErrors = node.value("splitExternalLocalOriginErrors")?.boolean ?? false
-        if let failures = node.value("consecutiveLocalOriginFailures"), !settings.splitExternalLocalOriginErrors {
-            report.error(failures.line, "consecutiveLocalOriginFailures needs splitExternalLocalOriginErrors: true", code: IstioCode.schema)
+        let localOrigin = count(node, "consecutiveLocalOriginFailures").flatMap { $0 == 0 ? nil : $0 }
+        if let localOrigin, !settings.splitExternalLocalOriginErrors {
+            report.error(node.value("consecutiveLocalOriginFailures")!.line, "consecutiveLocalOriginFailures \(localOrigin) needs splitExternalLocalOriginErrors: true",
+                         code: IstioCode.schema)
         } else {
-            settings.consecutiveLocalOriginFailures = count(node, "consecutiveLocalOriginFailures").flatMap { $0 == 0 ? nil : $0 }
+            settings.consecutiveLocalOriginFailures = localOrigin
         }
         if let interval = duration(node, "interval") { settings.intervalMilliseconds = interval }
         if let base = duration(node, "baseEjectionTime") { settings.baseEjectionTimeMilliseconds = base }
@@ -22,7 +24,7 @@ extension TrafficPolicyReader {
         if let percent = percent(node, "minHealthPercent") { settings.minHealthPercent = percent }
         if let legacy = node.value("consecutiveErrors") {
             _ = count(node, "consecutiveErrors")
-            report.warning(legacy.line, "consecutiveErrors is deprecated and Istio ignores it; use consecutive5xxErrors or consecutiveGatewayErrors")
+            report.warning(legacy.line, "consecutiveErrors is deprecated and Istio ignores it; use consecutiveGatewayErrors or consecutive5xxErrors")
         }
         return settings
     }

@@ -14,6 +14,12 @@ extension TrafficPolicyReader {
             report.warning(modeNode!.line, "tls mode ISTIO_MUTUAL uses the mesh's own certificates, which exist only inside an Istio mesh; Kanaria connects to this destination in plain text")
             return .disable
         case "MUTUAL":
+            checkCredentialName(node)
+            if node.value("credentialName") == nil {
+                for field in ["clientCertificate", "privateKey"] where node.value(field)?.text?.isEmpty ?? true {
+                    report.error(modeNode!.line, "tls mode MUTUAL requires \"\(field)\"", code: IstioCode.schema)
+                }
+            }
             report.warning(modeNode!.line, "tls mode MUTUAL (a client certificate) is not implemented yet (only DISABLE and SIMPLE); Kanaria connects to this destination in plain text")
             return .disable
         default:
@@ -26,8 +32,11 @@ extension TrafficPolicyReader {
         tls.sni = node.value("sni")?.text.flatMap { $0.isEmpty ? nil : $0 }
         tls.insecureSkipVerify = node.value("insecureSkipVerify")?.boolean ?? false
         tls.subjectAltNames = node.value("subjectAltNames")?.locatedStrings.map(\.value) ?? []
-        if let credential = node.value("credentialName"), let name = credential.text, !name.isEmpty {
-            report.warning(credential.line, "credentialName \"\(name)\" names a Kubernetes Secret, which Kanaria cannot read (it runs without a cluster); give the CA as a PEM file with \"caCertificates\"")
+        checkCredentialName(node)
+        if tls.insecureSkipVerify, let other = ["caCertificates", "credentialName", "subjectAltNames"].first(where: { node.value($0) != nil }) {
+            report.error(node.keyLine("insecureSkipVerify"), "\(other) cannot be set when insecureSkipVerify is true, which verifies nothing",
+                         code: IstioCode.schema)
+            return nil
         }
         for field in ["clientCertificate", "privateKey"] {
             if let value = node.value(field) {
@@ -36,6 +45,9 @@ extension TrafficPolicyReader {
         }
         if let crl = node.value("caCrl") {
             report.warning(crl.line, "field \"caCrl\" is valid Istio but not implemented yet; it is ignored")
+        }
+        if node.value("credentialName")?.text.map({ !$0.isEmpty }) == true {
+            return .simple(tls)  // the CA would come from the Secret: the system's CAs are used
         }
         if let ca = node.value("caCertificates"), let path = ca.text, !path.isEmpty {
             let resolved = DocumentReader.resolve(path, in: folder)
@@ -48,6 +60,17 @@ extension TrafficPolicyReader {
             return nil
         }
         return .simple(tls)
+    }
+
+    /// Istio's rule for `credentialName` (the files come from the Secret, so none may be named beside it) and a
+    /// warning that Kanaria cannot read Secrets.
+    private func checkCredentialName(_ node: Node) {
+        guard let credential = node.value("credentialName"), let name = credential.text, !name.isEmpty else { return }
+        if ["clientCertificate", "privateKey", "caCertificates", "caCrl"].contains(where: { node.value($0) != nil }) {
+            report.error(credential.line, "clientCertificate, privateKey, caCertificates and caCrl cannot be set together with credentialName",
+                         code: IstioCode.schema)
+        }
+        report.warning(credential.line, "credentialName \"\(name)\" names a Kubernetes Secret, which Kanaria cannot read (it runs without a cluster); give the CA as a PEM file with \"caCertificates\"")
     }
 
     /// Why the PEM file at `path` cannot serve as a CA bundle, or nil when it holds at least one certificate.

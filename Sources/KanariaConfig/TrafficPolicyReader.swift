@@ -23,6 +23,9 @@ struct TrafficPolicyReader {
         if !fields.contains(where: { node.value($0) != nil }) {
             report.error(keyLine, "trafficPolicy must have at least one field", code: IstioCode.schema)
         }
+        if node.value("tunnel") != nil && node.value("proxyProtocol") != nil {
+            report.error(node.keyLine("proxyProtocol"), "tunnel and proxyProtocol cannot be set together", code: IstioCode.schema)
+        }
         var layer = TrafficPolicyLayer(parts: parts(node))
         for (index, entry) in (node.value("portLevelSettings")?.items ?? []).enumerated() {
             guard let number = portNumber(entry, index: index) else { continue }

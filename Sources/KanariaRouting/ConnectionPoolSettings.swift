@@ -25,7 +25,7 @@ public struct ConnectionPoolSettings: Sendable, Equatable {
     /// `http.maxRetries`: retries in flight to the cluster at once (Envoy's `max_retries`).
     public var maxRetries = unlimited
     /// `http.idleTimeout` (else `tcp.idleTimeout`), in milliseconds: an upstream connection idle this long is
-    /// closed. Envoy's default is 1 h.
+    /// closed. Envoy's default is 1 h; 0 (`tcp.idleTimeout: 0s`) never closes one for idleness.
     public var idleTimeoutMilliseconds: Int64 = 3_600_000
     /// `http.h2UpgradePolicy`.
     public var h2UpgradePolicy: H2UpgradePolicy = .default

@@ -15,7 +15,7 @@ public struct Maglev: Sendable, Equatable {
     /// A table of `tableSize` (a prime) slots over endpoints whose hash keys are `hostKeys`, in position order.
     public init(hostKeys: [String], tableSize: Int = ConsistentHashPolicy.Table.defaultMaglevTableSize) {
         guard !hostKeys.isEmpty, tableSize > 1 else {
-            table = []
+            table = hostKeys.isEmpty || tableSize < 1 ? [] : [0]  // one slot: the first endpoint takes it
             return
         }
         let size = UInt64(tableSize)

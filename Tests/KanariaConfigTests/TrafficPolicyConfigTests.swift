@@ -85,7 +85,7 @@ import Testing
                   name: user
                   path: /
                   \(ttl)
-                maglev: {}
+                maglev: {tableSize: 65537}
         \(seedSubsets())
         """)
         let config = try loadRule(rule)
@@ -163,8 +163,8 @@ import Testing
             "\(at("interval:", in: rule)) interval 500us must be at least 1ms [IST0106]",
             "\(at("baseEjectionTime", in: rule)) baseEjectionTime 1.5ms is finer than a millisecond; Istio supports durations to ms precision only [IST0106]",
             "\(at("maxEjectionPercent", in: rule)) maxEjectionPercent must be between 0 and 100, got 120 [IST0106]",
-            "\(at("consecutiveLocalOriginFailures", in: rule)) consecutiveLocalOriginFailures needs splitExternalLocalOriginErrors: true [IST0106]",
-            "\(at("tableSize", in: rule)) maglev tableSize 1000 must be a prime number no larger than 5000011, such as 65537 (the default) [IST0106]",
+            "\(at("consecutiveLocalOriginFailures", in: rule)) consecutiveLocalOriginFailures 3 needs splitExternalLocalOriginErrors: true [IST0106]",
+            "\(at("tableSize", in: rule)) maglev tableSize 1000 must be a prime number less than 5000011, such as 65537 [IST0106]",
             "\(at("- loadBalancer", in: rule)) portLevelSettings[0] needs \"port\" with the number of a service port [IST0106]",
         ])
         #expect(config.table == nil)
@@ -205,7 +205,7 @@ import Testing
     }
 
     /// What Kanaria cannot do is said by name: ISTIO_MUTUAL is mesh-only, PASSTHROUGH and LEAST_CONN fall back to
-    /// LEAST_REQUEST, a consistent hash without a key hashes at random, consecutiveErrors is ignored by Istio.
+    /// LEAST_REQUEST, a consistent hash without a key hashes at random, deprecated fields are named.
     @Test func warningsForWhatDoesNotApply() throws {
         let rule = destinationRule("""
           trafficPolicy:
@@ -223,9 +223,10 @@ import Testing
             notImplemented("dr.yaml", line(of: "trafficPolicy:", in: rule)),
             "\(at("ISTIO_MUTUAL", in: rule, warning: true)) tls mode ISTIO_MUTUAL uses the mesh's own certificates, which exist only inside an Istio mesh; Kanaria connects to this destination in plain text",
             "\(at("PASSTHROUGH", in: rule, warning: true)) simple PASSTHROUGH sends each request to the address its client connected to, which at a gateway is the gateway itself; it is not implemented, and LEAST_REQUEST (Istio's default) is used",
-            "\(at("consecutiveErrors", in: rule, warning: true)) consecutiveErrors is deprecated and Istio ignores it; use consecutive5xxErrors or consecutiveGatewayErrors",
+            "\(at("consecutiveErrors", in: rule, warning: true)) consecutiveErrors is deprecated and Istio ignores it; use consecutiveGatewayErrors or consecutive5xxErrors",
             notImplemented("dr.yaml", line(of: "trafficPolicy:", in: rule, after: "name: v1")),
             "\(at("consistentHash", in: rule, warning: true)) consistentHash names no key (httpHeaderName, httpCookie, useSourceIp or httpQueryParameterName), so each request is hashed at random",
+            "\(at("consistentHash", in: rule, warning: true)) consistentHash.minimumRingSize is deprecated; use ringHash.minimumRingSize",
         ])
         #expect(try policy(of: "v1", in: config).loadBalancer == .consistentHash(ConsistentHashPolicy(key: nil, table: .ringHash(minimumRingSize: 16))))
         #expect(try policy(of: "v2", in: config).tls == .disable)
@@ -250,5 +251,59 @@ import Testing
         #expect(printed(config).contains(
             "dr.yaml:\(line(of: "trafficPolicy:", in: text, after: "nodejs-more")): DestinationRule/nodejs-more: warning: the trafficPolicy for nodejs.default.svc.cluster.local is already set by an earlier DestinationRule; only the first one applies"))
         #expect(try policy(of: "v2", in: config).loadBalancer == .random)
+    }
+
+    /// Istio's rules between fields: TLS settings that exclude each other, MUTUAL's files, Maglev's required size,
+    /// the deprecated ring size beside the new one, tunnel with PROXY protocol, client protocol with UPGRADE.
+    @Test func fieldsThatExcludeOrNeedEachOther() throws {
+        let rule = destinationRule("""
+          trafficPolicy:
+            tls: {mode: SIMPLE, caCertificates: ca.pem, insecureSkipVerify: true}
+            connectionPool:
+              http: {h2UpgradePolicy: UPGRADE, useClientProtocol: true}
+              tcp: {idleTimeout: 0s}
+            tunnel: {targetHost: example.com, targetPort: 443}
+            proxyProtocol: {version: V2}
+            loadBalancer:
+              consistentHash: {httpHeaderName: x-user, minimumRingSize: 64, ringHash: {minimumRingSize: 64}}
+          subsets:
+          - name: v1
+            labels: {version: v1}
+            trafficPolicy:
+              tls: {mode: MUTUAL, privateKey: /k.pem}
+              loadBalancer:
+                consistentHash: {useSourceIp: true, maglev: {}}
+          - name: v2
+            labels: {version: v2}
+            trafficPolicy:
+              tls: {mode: SIMPLE, credentialName: shark-ca, caCertificates: ca.pem}
+        """)
+        let config = try loadRule(rule)
+        let lines = printed(config).filter { !$0.contains("is valid Istio but not implemented yet") }
+        #expect(lines == [
+            "\(at("insecureSkipVerify", in: rule)) caCertificates cannot be set when insecureSkipVerify is true, which verifies nothing [IST0106]",
+            "\(at("useClientProtocol", in: rule)) useClientProtocol cannot be true with h2UpgradePolicy UPGRADE [IST0106]",
+            "\(at("proxyProtocol", in: rule)) tunnel and proxyProtocol cannot be set together [IST0106]",
+            "\(at("minimumRingSize", in: rule)) only one of minimumRingSize or ringHash may be set; minimumRingSize is the deprecated form of ringHash.minimumRingSize [IST0106]",
+            "\(at("MUTUAL", in: rule)) tls mode MUTUAL requires \"clientCertificate\" [IST0106]",
+            "\(at("MUTUAL", in: rule, warning: true)) tls mode MUTUAL (a client certificate) is not implemented yet (only DISABLE and SIMPLE); Kanaria connects to this destination in plain text",
+            "\(at("maglev: {}", in: rule)) maglev needs \"tableSize\", a prime number such as 65537 [IST0106]",
+            "\(at("shark-ca", in: rule)) clientCertificate, privateKey, caCertificates and caCrl cannot be set together with credentialName [IST0106]",
+            "\(at("shark-ca", in: rule, warning: true)) credentialName \"shark-ca\" names a Kubernetes Secret, which Kanaria cannot read (it runs without a cluster); give the CA as a PEM file with \"caCertificates\"",
+        ])
+    }
+
+    /// `tcp.idleTimeout: 0s` turns the idle timeout off (0), where a zero duration elsewhere is an error.
+    @Test func zeroTCPIdleTimeoutDisablesIt() throws {
+        let rule = destinationRule("""
+          trafficPolicy:
+            connectionPool:
+              tcp: {idleTimeout: 0s, connectTimeout: 250ms}
+        \(seedSubsets())
+        """)
+        let config = try loadRule(rule)
+        #expect(!config.hasErrors)
+        #expect(try policy(of: "v1", in: config).connectionPool.idleTimeoutMilliseconds == 0)
+        #expect(try policy(of: "v1", in: config).connectionPool.connectTimeoutMilliseconds == 250)
     }
 }
