@@ -4,8 +4,8 @@
 ///
 /// Endpoint k, whose key is `10.0.0.1:8080`, starts at `offset = xxHash64(key, seed 0) % M` and steps by
 /// `skip = xxHash64(key, seed 1) % (M − 1) + 1`; its j-th choice is `(offset + j·skip) % M`. In each turn every
-/// endpoint (in position order) takes its next choice that is still free. With equal weights each endpoint gets
-/// M/N slots, ±1: for the default M = 65537 and 3 endpoints, 21845 or 21846 each.
+/// endpoint, in the order of their keys (sorted, as Envoy does), takes its next choice that is still free. With
+/// equal weights each endpoint gets M/N slots, ±1: for the default M = 65537 and 3 endpoints, 21845 or 21846 each.
 ///
 /// Removing an endpoint moves its slots to the others and disturbs only a few more (Maglev's minimal disruption).
 public struct Maglev: Sendable, Equatable {
@@ -19,20 +19,22 @@ public struct Maglev: Sendable, Equatable {
             return
         }
         let size = UInt64(tableSize)
-        let offsets = hostKeys.map { XXHash64.hash($0, seed: 0) % size }
-        let skips = hostKeys.map { XXHash64.hash($0, seed: 1) % (size - 1) + 1 }
-        var next = Array(repeating: UInt64(0), count: hostKeys.count)
+        // Envoy fills the table in the order of the host keys, sorted, so that it does not depend on list order.
+        let order = hostKeys.indices.sorted { hostKeys[$0] < hostKeys[$1] }
+        let offsets = order.map { XXHash64.hash(hostKeys[$0], seed: 0) % size }
+        let skips = order.map { XXHash64.hash(hostKeys[$0], seed: 1) % (size - 1) + 1 }
+        var next = Array(repeating: UInt64(0), count: order.count)
         var slots = Array(repeating: Int32(-1), count: tableSize)
         var filled = 0
         while filled < tableSize {
-            for position in hostKeys.indices where filled < tableSize {
-                var slot = Int((offsets[position] &+ skips[position] &* next[position]) % size)
+            for turn in order.indices where filled < tableSize {
+                var slot = Int((offsets[turn] &+ skips[turn] &* next[turn]) % size)
                 while slots[slot] >= 0 {
-                    next[position] += 1
-                    slot = Int((offsets[position] &+ skips[position] &* next[position]) % size)
+                    next[turn] += 1
+                    slot = Int((offsets[turn] &+ skips[turn] &* next[turn]) % size)
                 }
-                slots[slot] = Int32(position)
-                next[position] += 1
+                slots[slot] = Int32(order[turn])
+                next[turn] += 1
                 filled += 1
             }
         }

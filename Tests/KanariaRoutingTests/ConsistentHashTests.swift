@@ -62,6 +62,19 @@ import Testing
         #expect(moved > 300)  // about a quarter of 2000
     }
 
+    /// Maglev fills its table in the order of the host keys, so listing the endpoints in another order sends each
+    /// key to the same endpoint.
+    @Test func maglevDoesNotDependOnListOrder() {
+        let keys = hostKeys(4)
+        let reversed = Array(keys.reversed())
+        let forward = Maglev(hostKeys: keys)
+        let backward = Maglev(hostKeys: reversed)
+        for user in 0..<500 {
+            let hash = XXHash64.hash("user-\(user)")
+            #expect(keys[forward.position(for: hash)!] == reversed[backward.position(for: hash)!])
+        }
+    }
+
     /// A Maglev table rebuilt without one endpoint moves that endpoint's keys and few others (under 10% of the
     /// keys that stayed eligible), as Maglev promises.
     @Test func maglevRebuildDisruptsLittle() {
