@@ -8,7 +8,8 @@ extension ConsistentHashPolicy {
     ///
     /// - header: the field's value; a field sent several times hashes its values sorted and joined (Envoy hashes
     ///   the sorted values one after the other);
-    /// - cookie: the value of the first `name=value` pair of the `Cookie` fields, without surrounding quotes;
+    /// - cookie: the value of the first `name=value` pair of the `Cookie` fields, without surrounding quotes
+    ///   (a bare `name` without `=` does not count);
     /// - query parameter: the first `name=value` of the query, as sent (not percent-decoded); `?name` alone is "";
     /// - source IP: `clientIP`, the client's address without its port (`10.0.0.7`).
     public func hash(of request: RequestView, clientIP: UnsafeRawBufferPointer) -> UInt64? {
@@ -45,7 +46,8 @@ extension ConsistentHashPolicy {
     static func cookieValue(_ request: RequestView, name: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer? {
         let cookie = HTTPBytes.buffer("cookie")
         for field in request.head.headers where isField(field, named: cookie, in: request.message) {
-            if let value = pairValue(in: field.value.bytes(in: request.message), name: name, separator: UInt8(ascii: ";")) {
+            if let value = pairValue(in: field.value.bytes(in: request.message), name: name, separator: UInt8(ascii: ";"),
+                                     bareNameMatches: false) {
                 return unquoted(value)
             }
         }
@@ -64,8 +66,10 @@ extension ConsistentHashPolicy {
     }
 
     /// The value of the first `name=value` item of `list` (items split by `separator`, spaces before them
-    /// skipped); an item that is `name` alone has the empty value.
-    static func pairValue(in list: UnsafeRawBufferPointer, name: UnsafeRawBufferPointer, separator: UInt8) -> UnsafeRawBufferPointer? {
+    /// skipped). An item that is `name` alone has the empty value when `bareNameMatches` (a query), and is skipped
+    /// otherwise (a cookie without `=` is malformed, and Envoy looks further).
+    static func pairValue(in list: UnsafeRawBufferPointer, name: UnsafeRawBufferPointer, separator: UInt8,
+                          bareNameMatches: Bool = true) -> UnsafeRawBufferPointer? {
         var start = 0
         while start <= list.count {
             var end = start
@@ -74,7 +78,7 @@ extension ConsistentHashPolicy {
             while itemStart < end && list[itemStart] == UInt8(ascii: " ") { itemStart += 1 }
             var equals = itemStart
             while equals < end && list[equals] != UInt8(ascii: "=") { equals += 1 }
-            if equals - itemStart == name.count && bytesEqual(list, from: itemStart, name) {
+            if equals - itemStart == name.count && (equals < end || bareNameMatches) && bytesEqual(list, from: itemStart, name) {
                 let valueStart = equals < end ? equals + 1 : end
                 return UnsafeRawBufferPointer(rebasing: list[valueStart..<end])
             }

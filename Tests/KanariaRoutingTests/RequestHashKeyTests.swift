@@ -32,6 +32,7 @@ import Testing
         #expect(hash(key, request) == XXHash64.hash("975c03acbb2c6ce3"))
         #expect(hash(key, request) == CookieAffinity.hashKey(ofGenerated: 0x975C_03AC_BB2C_6CE3))
         #expect(hash(key, try TestRequest(headers: [("Cookie", "username=bob")])) == nil)
+        #expect(hash(key, try TestRequest(headers: [("Cookie", "user; user=bob")])) == XXHash64.hash("bob"))
         #expect(hash(key, try TestRequest()) == nil)
     }
 
