@@ -49,7 +49,7 @@ let package = Package(
         .testTarget(name: "KanariaHTTPTests", dependencies: ["KanariaHTTP"]),
         .testTarget(name: "KanariaRoutingTests", dependencies: ["KanariaRouting", "KanariaHTTP"]),
         .testTarget(name: "KanariaConfigTests", dependencies: ["KanariaConfig", "KanariaRouting", "KanariaHTTP", "KanariaTestCertificates"]),
-        .testTarget(name: "KanariaProxyTests", dependencies: ["KanariaProxy", "KanariaHTTP"]),
+        .testTarget(name: "KanariaProxyTests", dependencies: ["KanariaProxy", "KanariaHTTP", "KanariaRouting", "KanariaTelemetry"]),
         .testTarget(name: "KanariaDemoTests", dependencies: ["KanariaDemo"]),
         .testTarget(name: "KanariaHTTP2Tests", dependencies: ["KanariaHTTP2", "KanariaHTTP"]),
         .testTarget(name: "KanariaTLSTests", dependencies: ["KanariaTLS", "KanariaTestCertificates"]),

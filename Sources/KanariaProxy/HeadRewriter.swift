@@ -11,11 +11,12 @@ enum HeadRewriter {
     /// removed (the body's own framing, Content-Length or chunked, is kept since the body is relayed unchanged),
     /// `x-forwarded-for` with the client's address appended, `x-forwarded-proto` set to the downstream scheme, and
     /// `x-request-id` kept or, when absent, `generatedRequestID` (which the caller made before routing, as Envoy
-    /// does, so that every access-log line has one).
+    /// does, so that every access-log line has one). With `shadow`, the Host is the one a mirror gets: `-shadow`
+    /// after the host name (`shop:8080` → `shop-shadow:8080`), as Envoy's request mirroring sets it.
     static func writeUpstreamRequest(
         _ head: RequestHead, message: UnsafeRawBufferPointer, clientAddress: UnsafeRawBufferPointer,
         generatedRequestID: UnsafeRawBufferPointer, defaultHost: UnsafeRawBufferPointer, chunkedBody: Bool = false,
-        forwardedProto: StaticString = "http", into out: inout ByteBuffer
+        forwardedProto: StaticString = "http", shadow: Bool = false, into out: inout ByteBuffer
     ) {
         out.append(head.methodSpan.bytes(in: message))
         out.append(byte: 0x20)
@@ -44,15 +45,24 @@ enum HeadRewriter {
                 out.append(field.line.bytes(in: message))
             case .host:
                 sawHost = true
-                out.append(field.line.bytes(in: message))
+                if shadow {
+                    appendShadowHost(field.value.bytes(in: message), into: &out)
+                } else {
+                    out.append(field.line.bytes(in: message))
+                }
             default:
                 out.append(field.line.bytes(in: message))
             }
         }
         if !sawHost {
-            out.append("host: ")
-            out.append(head.authority.isEmpty ? defaultHost : head.authority.bytes(in: message))
-            out.append("\r\n")
+            let authority = head.authority.isEmpty ? defaultHost : head.authority.bytes(in: message)
+            if shadow {
+                appendShadowHost(authority, into: &out)
+            } else {
+                out.append("host: ")
+                out.append(authority)
+                out.append("\r\n")
+            }
         }
         if !sawForwardedFor {
             out.append("x-forwarded-for: ")
@@ -95,6 +105,19 @@ enum HeadRewriter {
         if !generatedRequestID.isEmpty { headers.append(name: "x-request-id", value: generatedRequestID) }
     }
 
+    /// `host: <name>-shadow[:port]\r\n` for an authority `<name>[:port]` (an IPv6 literal's brackets kept).
+    static func appendShadowHost(_ authority: UnsafeRawBufferPointer, into out: inout ByteBuffer) {
+        var nameEnd = authority.count
+        if let colon = authority.lastIndex(of: UInt8(ascii: ":")), !authority[colon...].contains(UInt8(ascii: "]")) {
+            nameEnd = colon
+        }
+        out.append("host: ")
+        out.append(UnsafeRawBufferPointer(rebasing: authority[..<nameEnd]))
+        out.append("-shadow")
+        out.append(UnsafeRawBufferPointer(rebasing: authority[nameEnd...]))
+        out.append("\r\n")
+    }
+
     /// How the client's response head must change from the upstream's.
     struct ResponseAdjustments {
         /// The client will not be able to read a chunked body (HTTP/1.0): drop Transfer-Encoding, relay de-chunked.
@@ -132,18 +155,38 @@ enum HeadRewriter {
         out.append("\r\n")
     }
 
-    /// The proxy's own answer (404 no route, 503 no healthy upstream, 400 bad request, …): a short text body.
+    /// The `location` of Envoy's `https_redirect`: `https://`, the request's authority without its port, then its
+    /// path (a "/" first when the target has none): `http://shop.example:8080/a?b` → `https://shop.example/a?b`.
+    static func writeHTTPSLocation(_ head: RequestHead, message: UnsafeRawBufferPointer, into out: inout ByteBuffer) {
+        out.append("https://")
+        let authority = head.authority.bytes(in: message)
+        var hostEnd = authority.count
+        if let colon = authority.lastIndex(of: UInt8(ascii: ":")), !authority[colon...].contains(UInt8(ascii: "]")) {
+            hostEnd = colon
+        }
+        out.append(UnsafeRawBufferPointer(rebasing: authority[..<hostEnd]))
+        if head.path.isEmpty || message[Int(head.path.start)] != UInt8(ascii: "/") { out.append(byte: UInt8(ascii: "/")) }
+        out.append(head.path.bytes(in: message))
+    }
+
+    /// The proxy's own answer (404 no route, 503 no healthy upstream, 400 bad request, …): a short body, text
+    /// unless `grpcStatus` (≥ 0) makes it a gRPC answer (`content-type: application/grpc`, `grpc-status`).
     static func writeLocalResponse(
-        status: Int, body: String, close: Bool, headRequest: Bool, location: UnsafeRawBufferPointer? = nil,
-        into out: inout ByteBuffer
+        status: Int, body: UnsafeRawBufferPointer, close: Bool, headRequest: Bool, location: UnsafeRawBufferPointer? = nil,
+        grpcStatus: Int = -1, into out: inout ByteBuffer
     ) {
         out.append("HTTP/1.1 ")
         out.append(decimal: status)
         out.append(byte: 0x20)
         out.append(HTTPStatus.reasonPhrase(status))
         out.append("\r\ncontent-length: ")
-        out.append(decimal: body.utf8.count)
-        if !body.isEmpty { out.append("\r\ncontent-type: text/plain") }
+        out.append(decimal: body.count)
+        if grpcStatus >= 0 {
+            out.append("\r\ncontent-type: application/grpc\r\ngrpc-status: ")
+            out.append(decimal: grpcStatus)
+        } else if !body.isEmpty {
+            out.append("\r\ncontent-type: text/plain")
+        }
         out.append("\r\nserver: kanaria")
         if let location {
             out.append("\r\nlocation: ")

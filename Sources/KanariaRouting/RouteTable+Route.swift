@@ -6,6 +6,8 @@ public enum RouteDecision: Sendable, Equatable {
     case noRoute
     /// Send to `cluster` (an index into `RouteTable.clusters`), chosen by route `route`.
     case cluster(route: Int, cluster: Int)
+    /// Route `route` answers by itself: its `action` is a redirect or a direct response.
+    case answer(route: Int)
 }
 
 extension RouteTable {
@@ -14,9 +16,9 @@ extension RouteTable {
         let listener = listeners[listener]
         guard let host = listener.hosts.match(request.authority) else { return nil }
         for routeIndex in listener.hosts.virtualHosts[host].routes {
-            let route = routes[routeIndex]
-            if route.matches.isEmpty { return routeIndex }
-            for match in route.matches where match.matches(request, listenerPort: listener.port) {
+            // Read through the array rather than copying the route (its policies would be retained and released).
+            if routes[routeIndex].matches.isEmpty { return routeIndex }
+            for match in routes[routeIndex].matches where match.matches(request, listenerPort: listener.port, isTLS: listener.tls != nil) {
                 return routeIndex
             }
         }
@@ -27,8 +29,8 @@ extension RouteTable {
     /// destinations, advancing `state`'s picker for that route.
     public func route(_ request: RequestView, listener: Int, state: inout RoutingState) -> RouteDecision {
         guard let routeIndex = matchRoute(request, listener: listener) else { return .noRoute }
-        let route = routes[routeIndex]
-        let pick = state.pickDestination(of: route)
-        return .cluster(route: routeIndex, cluster: route.destinations[pick].cluster)
+        guard routes[routeIndex].forwards else { return .answer(route: routeIndex) }
+        let pick = state.pickDestination(of: routes[routeIndex])
+        return .cluster(route: routeIndex, cluster: routes[routeIndex].destinations[pick].cluster)
     }
 }

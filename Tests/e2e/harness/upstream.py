@@ -11,7 +11,8 @@ Paths a well-behaved server answers:
   /slow?ms=N                    waits N milliseconds, then answers as below
   anything else                 200, `x-version: <version>`, `x-path: <target>`, body "<version>\n"
 
-Behaviours (`behaviour=`): "ok"; "reset" (reads the request head, then resets the connection with RST);
+Behaviours (`behaviour=`): "ok"; "unavailable" (well-formed, keep-alive, but every answer is 503 with
+`x-version`); "reset" (reads the request head, then resets the connection with RST);
 "close" (reads the request head, then closes without answering); "garbage" (answers bytes that are not HTTP).
 """
 
@@ -28,7 +29,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from harness.server import ThreadedServer
 
-BEHAVIOURS = ("ok", "reset", "close", "garbage")
+BEHAVIOURS = ("ok", "unavailable", "reset", "close", "garbage")
 
 
 def blob(size: int, seed: int = 1) -> bytes:
@@ -93,7 +94,7 @@ class Upstream(ThreadedServer):
                     return
                 method, target, version, headers = head
                 request = SeenRequest(ordinal, method, target, version, headers)
-                if self.behaviour != "ok":
+                if self.behaviour not in ("ok", "unavailable"):
                     with self._lock:
                         self.requests.append(request)
                     self._misbehave(conn)
@@ -133,7 +134,9 @@ class Upstream(ThreadedServer):
         common = [("x-version", self.version), ("x-path", request.target)]
         if close:
             common.append(("connection", "close"))
-        if url.path == "/upload":
+        if self.behaviour == "unavailable":
+            _send(conn, 503, common + [("content-type", "text/plain")], b"unavailable\n")
+        elif url.path == "/upload":
             body = json.dumps({"length": request.body_length, "sha256": request.body_sha256,
                                "chunked": request.chunked}).encode()
             _send(conn, 200, common + [("content-type", "application/json")], body)
