@@ -97,3 +97,30 @@ extension ConsistentHashPolicy {
         return UnsafeRawBufferPointer(rebasing: value[1..<(value.count - 1)])
     }
 }
+
+/// What a consistent-hash cluster balances a request by: its hash, and the cookie value to set on the answer
+/// when the policy's cookie has a ttl and the request came without it (Envoy generates one, see `CookieAffinity`).
+public struct RequestHash: Sendable, Equatable {
+    /// nil when the request gives none: a draw stands in.
+    public var hash: UInt64?
+    /// The generated cookie value (its 16 hex digits go into `Set-Cookie`), or nil when none is to be set.
+    public var generatedCookie: UInt64?
+
+    public init(hash: UInt64?, generatedCookie: UInt64? = nil) {
+        self.hash = hash
+        self.generatedCookie = generatedCookie
+    }
+}
+
+extension ConsistentHashPolicy {
+    /// The request's hash under this policy; for a cookie key with a ttl and a request without the cookie, the
+    /// value generated from the connection's addresses (client `ip:port` then proxy `ip:port`, written one after
+    /// the other in `connectionAddresses`), by which the request is then hashed.
+    public func requestHash(of request: RequestView, clientIP: UnsafeRawBufferPointer,
+                            connectionAddresses: UnsafeRawBufferPointer) -> RequestHash {
+        if let hash = hash(of: request, clientIP: clientIP) { return RequestHash(hash: hash) }
+        guard case .cookie(_, _, .some) = key else { return RequestHash(hash: nil) }
+        let value = CookieAffinity.generatedValue(connectionAddresses: connectionAddresses)
+        return RequestHash(hash: CookieAffinity.hashKey(ofGenerated: value), generatedCookie: value)
+    }
+}
