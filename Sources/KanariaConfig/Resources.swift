@@ -104,12 +104,15 @@ struct DestinationRuleResource {
     var header: ResourceHeader
     var host: Located<String>
     var subsets: [SubsetSpec]
+    /// The top-level `trafficPolicy` and the line of its key.
+    var trafficPolicy: Located<TrafficPolicyLayer>?
 }
 
 struct SubsetSpec {
     var name: String
     var labels: [String: String]
     var line: Int
+    var trafficPolicy: TrafficPolicyLayer?
 }
 
 /// A port of a Kubernetes Service or of a ServiceEntry.

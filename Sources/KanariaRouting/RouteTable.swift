@@ -192,9 +192,14 @@ public struct Cluster: Sendable {
     public var upstreamProtocol: UpstreamProtocol
     /// Indices into `RouteTable.endpoints`.
     public var endpoints: [Int]
+    /// The DestinationRule's traffic policy merged for this subset and port (Istio's defaults when none applies).
+    public var trafficPolicy: TrafficPolicy
+    /// The consistent-hash table over `endpoints` (positions in it) when the policy hashes; built once per table.
+    public var hashTable: ConsistentHashTable?
 
     public init(serviceHost: String, serviceName: String, namespace: String, subset: String?, port: Int,
-                upstreamProtocol: UpstreamProtocol = .http1, endpoints: [Int]) {
+                upstreamProtocol: UpstreamProtocol = .http1, endpoints: [Int], trafficPolicy: TrafficPolicy = .istioDefault,
+                hashTable: ConsistentHashTable? = nil) {
         self.name = "outbound|\(port)|\(subset ?? "")|\(serviceHost)"
         self.serviceHost = serviceHost
         self.serviceName = serviceName
@@ -203,6 +208,8 @@ public struct Cluster: Sendable {
         self.port = port
         self.upstreamProtocol = upstreamProtocol
         self.endpoints = endpoints
+        self.trafficPolicy = trafficPolicy
+        self.hashTable = hashTable
     }
 }
 

@@ -157,7 +157,13 @@ struct RouteExplainer {
             }
             lines.append("endpoints (round-robin): \(list.joined(separator: ", "))")
         }
+        lines.append(contentsOf: trafficPolicyLines(of: table.clusters[first]))
         return lines
+    }
+
+    /// The DestinationRule traffic policy the cluster gets (merged for its subset and port, defaults filled in).
+    private func trafficPolicyLines(of cluster: Cluster) -> [String] {
+        ["traffic policy of \(cluster.name):"] + cluster.trafficPolicy.explanationLines.map { "  \($0)" }
     }
 
     /// What the route's rewrite and CORS policy do to this request.
