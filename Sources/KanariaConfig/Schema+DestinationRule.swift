@@ -1,12 +1,13 @@
 /// Istio's `DestinationRule`, field for field from the API reference.
 ///
-/// Inside `trafficPolicy`, the fields marked unimplemented stay so once the policy itself is honoured: locality
-/// load balancing and warm-up, TCP keep-alive, connection lifetimes, HTTP/2 upgrades and stream limits, tunnels,
-/// PROXY protocol and retry budgets. The rest is read (and validated) by `TrafficPolicyReader`.
+/// Inside `trafficPolicy`, load balancing and outlier detection are honoured; connection-pool limits and upstream
+/// TLS are read and validated but not applied yet; locality load balancing and warm-up, TCP keep-alive,
+/// connection lifetimes, HTTP/2 upgrades and stream limits, tunnels, PROXY protocol and retry budgets stay
+/// unimplemented. Everything is read (and validated) by `TrafficPolicyReader`.
 extension Schema {
     static let destinationRuleSpec: Shape = .object([
         "host": .honoured(.string, required: true),
-        "trafficPolicy": .unimplemented(trafficPolicy),
+        "trafficPolicy": .honoured(trafficPolicy),
         "subsets": .honoured(.list(subset)),
         "exportTo": .unimplemented(.strings),
         "workloadSelector": .unimplemented(.object(["matchLabels": .accepted(.labels)])),
@@ -15,20 +16,20 @@ extension Schema {
     static let subset: Shape = .object([
         "name": .honoured(.string, required: true),
         "labels": .honoured(.labels),
-        "trafficPolicy": .unimplemented(trafficPolicy),
+        "trafficPolicy": .honoured(trafficPolicy),
     ])
 
     static let trafficPolicy: Shape = .object([
-        "loadBalancer": .accepted(loadBalancer),
-        "connectionPool": .accepted(connectionPool),
-        "outlierDetection": .accepted(outlierDetection),
-        "tls": .accepted(clientTLSSettings),
-        "portLevelSettings": .accepted(.list(.object([
-            "port": .accepted(portSelector),
-            "loadBalancer": .accepted(loadBalancer),
-            "connectionPool": .accepted(connectionPool),
-            "outlierDetection": .accepted(outlierDetection),
-            "tls": .accepted(clientTLSSettings),
+        "loadBalancer": .honoured(loadBalancer),
+        "connectionPool": .unimplemented(connectionPool),
+        "outlierDetection": .honoured(outlierDetection),
+        "tls": .unimplemented(clientTLSSettings),
+        "portLevelSettings": .honoured(.list(.object([
+            "port": .honoured(portSelector),
+            "loadBalancer": .honoured(loadBalancer),
+            "connectionPool": .unimplemented(connectionPool),
+            "outlierDetection": .honoured(outlierDetection),
+            "tls": .unimplemented(clientTLSSettings),
         ]))),
         "tunnel": .unimplemented(.object([
             "protocol": .accepted(.string),

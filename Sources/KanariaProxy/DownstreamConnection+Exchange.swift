@@ -21,8 +21,10 @@ extension DownstreamConnection {
         requestID.clear()
         if head.firstField(.xRequestId) == nil { worker.requestIDs.appendUUID(to: &requestID) }
         if record.log != nil { record.captureRequest(head, message, protocolVersion: head.versionMinor == 0 ? .http10 : .http11, requestID: requestID.readable, clientEndpoint: clientEndpoint, localEndpoint: localEndpoint) }
-        let action = machine.begin(RequestView(message: message, head: head), listener: listener, snapshot: snapshot,
-                                   routing: &worker.routing, now: worker.now)
+        let action = clientAddress.withUnsafeBytes { clientIP in
+            machine.begin(RequestView(message: message, head: head), listener: listener, snapshot: snapshot,
+                          routing: &worker.routing, now: worker.now, clientIP: clientIP)
+        }
         switch action {
         case .connect:
             if snapshot.routePolicies[machine.route].hasMirrors {

@@ -320,7 +320,7 @@ final class DownstreamConnection {
     /// Closes the client connection and any upstream attached to it.
     func close() {
         guard phase != .closed else { return }
-        machine.finish()
+        machine.finish(routing: &worker.routing, now: worker.now)
         worker.schedule(deadline, at: 0)
         if !mirrors.isEmpty { abandonMirrors() }
         if let upstream = upstream2 {

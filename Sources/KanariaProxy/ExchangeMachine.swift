@@ -91,7 +91,15 @@ struct ExchangeMachine {
     private var tryDeadline: Int64 = 0
     private var waitUntil: Int64 = 0
     /// Positions of the cluster's endpoints already tried (Envoy's previous-hosts predicate), for positions < 64.
-    private var triedPositions: UInt64 = 0
+    private var tried = PreviousEndpoints()
+    /// The current try is counted in the worker's per-cluster state (least-request counts, outlier detection).
+    private var tryCounted = false
+    private var tryGeneration = 0
+    /// The request's consistent-hash key, for a cluster that balances by one (nil: none, or a draw stands in).
+    private var hashKey: UInt64?
+    /// A sticky-session cookie value generated for a request that came without it (see `CookieAffinity`): the
+    /// answer sets it.
+    private(set) var generatedCookie: UInt64?
     /// A stale pooled connection was already retried on a new one (once per exchange, not counted as a retry).
     private var staleRetryUsed = false
     /// Response flags decided before any answer (DI, for a fault delay), for the owner to record.
@@ -118,7 +126,8 @@ struct ExchangeMachine {
     /// Routes a request that arrived on route-table listener `listener`: the first matching route, one of its
     /// weighted destinations, then an endpoint of that cluster.
     mutating func begin(_ request: RequestView, listener: Int, snapshot: ConfigSnapshot, routing: inout RoutingState,
-                        now: Int64) -> ExchangeAction {
+                        now: Int64, clientIP: UnsafeRawBufferPointer = UnsafeRawBufferPointer(start: nil, count: 0))
+        -> ExchangeAction {
         self = ExchangeMachine()
         if snapshot.httpsRedirect[listener] {
             phase = .answered
@@ -136,6 +145,7 @@ struct ExchangeMachine {
         }
         match = routed.match
         destination = routed.destination
+        if cluster >= 0 && snapshot.clusterHashes[cluster] { computeHashKey(request, clientIP: clientIP, snapshot: snapshot, routing: &routing) }
         if snapshot.routePolicies[route].hasCors, let cors = snapshot.table.routes[route].corsPolicy {
             // Envoy's CORS filter runs before the fault filter and the router.
             switch cors.verdict(request) {
@@ -183,20 +193,21 @@ struct ExchangeMachine {
 
     /// Picks an endpoint, avoiding those already tried when another is left, and starts a try on it.
     private mutating func startTry(snapshot: ConfigSnapshot, routing: inout RoutingState, now: Int64) -> ExchangeAction {
-        let endpoints = snapshot.table.clusters[cluster].endpoints
-        var position: Int? = nil
-        var picks = 1
-        if triedPositions != 0 && snapshot.routePolicies[route].retry.avoidPreviousHosts {
-            picks += snapshot.routePolicies[route].retry.hostSelectionAttempts
+        guard routing.generation == snapshot.generation else {
+            return answered(.failure(.connectFailure))  // a reload replaced the per-cluster state mid-exchange
         }
-        for _ in 0..<picks {  // Envoy's previous-hosts predicate: redraw up to host_selection_retry_max_attempts
-            position = routing.pickEndpointPosition(of: cluster, count: endpoints.count)
-            guard let p = position, p < 64, triedPositions & (1 << UInt64(p)) != 0 else { break }
+        // Envoy's previous-hosts predicate, which Istio sets except for consistent hashing.
+        let avoid = !tried.isEmpty && !snapshot.clusterHashes[cluster] && snapshot.routePolicies[route].retry.avoidPreviousHosts
+        guard let position = routing.pickEndpoint(cluster: cluster, in: snapshot.table, hashKey: hashKey,
+                                                  previous: avoid ? tried : PreviousEndpoints()) else {
+            return answered(.noHealthyUpstream)
         }
-        guard let position else { return answered(.noHealthyUpstream) }
         endpointPosition = position
-        endpoint = endpoints[position]
-        if position < 64 { triedPositions |= 1 << UInt64(position) }
+        endpoint = snapshot.table.clusters[cluster].endpoints[position]
+        tried.insert(position)
+        routing.traffic.requestStarted(cluster: cluster, position: position)
+        tryCounted = true
+        tryGeneration = snapshot.generation
         tries += 1
         phase = .trying
         waitUntil = 0
@@ -221,6 +232,7 @@ struct ExchangeMachine {
         default:
             return .none
         }
+        finishTry(.connectFailed, routing: &routing, now: now, counts: !(stalePooled && failure == .connectionTermination))
         if stalePooled && replayable && !staleRetryUsed && failure == .connectionTermination {
             staleRetryUsed = true
             freshConnection = true
@@ -236,6 +248,7 @@ struct ExchangeMachine {
     mutating func responseHead(status: Int, grpcStatus: Int?, replayable: Bool, snapshot: ConfigSnapshot,
                                routing: inout RoutingState, now: Int64) -> ExchangeAction {
         guard phase == .trying else { return .none }
+        finishTry(.status(status), routing: &routing, now: now)
         phase = .relaying
         tryDeadline = 0
         // (A 1xx or 2xx answer is never retried, even if listed in retriable status codes.)
@@ -267,8 +280,37 @@ struct ExchangeMachine {
     }
 
     /// The client went away, or the exchange ended otherwise: nothing more is wanted.
-    mutating func finish() {
+    mutating func finish(routing: inout RoutingState, now: Int64) {
+        finishTry(.connectFailed, routing: &routing, now: now, counts: false)
         responseEnded()
+    }
+
+    /// Ends the current try in the worker's per-cluster state: least-request counts, and (when `counts`) the
+    /// outlier detector, which may eject the endpoint.
+    private mutating func finishTry(_ outcome: OutlierDetector.Outcome, routing: inout RoutingState, now: Int64,
+                                    counts: Bool = true) {
+        guard tryCounted else { return }
+        tryCounted = false
+        guard routing.generation == tryGeneration else { return }
+        if !counts {
+            routing.traffic.requestAbandoned(cluster: cluster, position: endpointPosition)
+            return
+        }
+        if case .ejected = routing.traffic.requestFinished(cluster: cluster, position: endpointPosition, outcome: outcome, now: now) {
+            stats.insert(ClusterStatEvents(.outlierDetectionEjections))
+        }
+    }
+
+    /// Works out the request's consistent-hash key under its cluster's policy; a cookie policy with a ttl and a
+    /// request without the cookie generates a value (random here, per request; Envoy derives it from the
+    /// connection's addresses) that the answer then sets.
+    private mutating func computeHashKey(_ request: RequestView, clientIP: UnsafeRawBufferPointer, snapshot: ConfigSnapshot,
+                                         routing: inout RoutingState) {
+        guard case .consistentHash(let policy) = snapshot.table.clusters[cluster].trafficPolicy.loadBalancer else { return }
+        var seed = routing.nextDraw()
+        let result = withUnsafeBytes(of: &seed) { policy.requestHash(of: request, clientIP: clientIP, connectionAddresses: $0) }
+        hashKey = result.hash
+        generatedCookie = result.generatedCookie
     }
 
     /// A deadline the owner armed for `nextDeadline` passed (or an earlier, stale one: then nothing happens).
@@ -282,8 +324,12 @@ struct ExchangeMachine {
             guard now >= waitUntil else { return .none }
             return startTry(snapshot: snapshot, routing: &routing, now: now)
         case .trying:
-            if routeDeadline > 0 && now >= routeDeadline { return timedOut() }
+            if routeDeadline > 0 && now >= routeDeadline {
+                finishTry(.timeout, routing: &routing, now: now)
+                return timedOut()
+            }
             guard tryDeadline > 0 && now >= tryDeadline else { return .none }
+            finishTry(.timeout, routing: &routing, now: now)
             stats.insert(ClusterStatEvents(.upstreamRqPerTryTimeout))
             return retryOrAnswer(.perTryTimeout, answer: .timeout, replayable: replayable, snapshot: snapshot,
                                  routing: &routing, now: now)

@@ -114,6 +114,8 @@ public final class ConfigSnapshot: Sendable {
     let routePolicies: [ExchangePolicy]
     /// Per cluster, its id for Envoy's per-cluster stats.
     let clusterStatIDs: [Int32]
+    /// Per cluster, whether it balances by a consistent hash of the request.
+    let clusterHashes: [Bool]
 
     /// Interns the destination labels of every cluster and endpoint in `registry` (off the request path).
     public convenience init(table: RouteTable, generation: Int, registry: TelemetryRegistry) {
@@ -126,6 +128,10 @@ public final class ConfigSnapshot: Sendable {
         precondition(routePolicies.count == table.routes.count, "one policy per route")
         self.routePolicies = routePolicies
         self.clusterStatIDs = table.clusters.map { registry.clusterID(for: $0.name) }
+        self.clusterHashes = table.clusters.map {
+            if case .consistentHash = $0.trafficPolicy.loadBalancer { return true }
+            return false
+        }
         self.table = table
         self.generation = generation
         self.endpointAddresses = table.endpoints.map { SocketAddress(host: $0.address, port: $0.port) }

@@ -22,11 +22,17 @@ struct ResponseChanges {
     var origin: [UInt8]
     /// The CORS headers are a preflight answer's (allowed methods, headers, max age) rather than an actual one's.
     var preflight = false
+    /// A `Set-Cookie` value for a sticky session (consistent hashing by a cookie the request did not carry).
+    var setCookie: [UInt8] = []
 
     /// Calls `body` with each field to append: the edit's, then the CORS headers.
     func forEachAddedField(_ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) -> Void) {
         for field in edit.append {
             field.name.withUnsafeBytes { name in field.value.withUnsafeBytes { body(name, $0) } }
+        }
+        if !setCookie.isEmpty {
+            let name: StaticString = "set-cookie"
+            setCookie.withUnsafeBytes { body(UnsafeRawBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount), $0) }
         }
         guard let cors else { return }
         origin.withUnsafeBytes { origin in
@@ -86,12 +92,19 @@ extension Worker {
     /// CORS origin, kept by the owner since the request was read.
     func responseChanges(_ machine: ExchangeMachine, snapshot: ConfigSnapshot, origin: [UInt8]) -> ResponseChanges? {
         guard machine.route >= 0 else { return nil }
-        let policy = snapshot.routePolicies[machine.route]
-        guard policy.editsResponse || machine.corsAllowed else { return nil }
+        guard snapshot.routePolicies[machine.route].editsResponse || machine.corsAllowed || machine.generatedCookie != nil else {
+            return nil
+        }
         let route = snapshot.table.routes[machine.route]
         let destination = max(0, machine.destination)
         let edit = destination < route.responseHeaderEdits.count ? route.responseHeaderEdits[destination] : .none
-        return ResponseChanges(edit: edit, cors: machine.corsAllowed ? route.corsPolicy : nil, origin: origin)
+        var changes = ResponseChanges(edit: edit, cors: machine.corsAllowed ? route.corsPolicy : nil, origin: origin)
+        if let value = machine.generatedCookie, machine.cluster >= 0,
+           case .consistentHash(let policy) = snapshot.table.clusters[machine.cluster].trafficPolicy.loadBalancer,
+           case .cookie(let name, let path, let ttl?)? = policy.key {
+            CookieAffinity.appendSetCookie(name: name, value: value, path: path, ttlSeconds: ttl, to: &changes.setCookie)
+        }
+        return changes
     }
 }
 

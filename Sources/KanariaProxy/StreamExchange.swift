@@ -126,8 +126,10 @@ final class StreamExchange {
             record.captureRequest(head, message, protocolVersion: .http2, requestID: requestID.readable,
                                   clientEndpoint: connection.clientEndpoint, localEndpoint: connection.localEndpoint)
         }
-        let action = machine.begin(request, listener: connection.listener, snapshot: snapshot, routing: &worker.routing,
-                                   now: worker.now)
+        let action = connection.clientAddress.withUnsafeBytes { clientIP in
+            machine.begin(request, listener: connection.listener, snapshot: snapshot, routing: &worker.routing,
+                          now: worker.now, clientIP: clientIP)
+        }
         switch action {
         case .connect:
             if snapshot.routePolicies[machine.route].hasMirrors {
@@ -394,7 +396,7 @@ final class StreamExchange {
     /// carry another request, and records the request.
     func streamClosed(_ error: HTTP2ErrorCode) {
         abandonMirrors()
-        machine.finish()
+        machine.finish(routing: &worker.routing, now: worker.now)
         worker.schedule(deadline, at: 0)
         if error == .noError && responsePhase == .done {
             if let upstream {
@@ -420,7 +422,7 @@ final class StreamExchange {
     /// The connection is going away: abandon the exchange (the session is being torn down with it).
     func abandon() {
         abandonMirrors()
-        machine.finish()
+        machine.finish(routing: &worker.routing, now: worker.now)
         worker.schedule(deadline, at: 0)
         if record.measure.open && responsePhase != .done { record.measure.flags.insert(.DC) }
         if upstream2 != nil {

@@ -97,6 +97,7 @@ final class Worker {
         self.snapshotGeneration = generation
         let seed = systemRandom64()
         self.routing = RoutingState(table: snapshot.table, split: options.split, seed: seed)
+        routing.generation = snapshot.generation
         self.pools = Self.makePools(for: snapshot, reusing: [])
         self.requestIDs = RequestIDGenerator(seed: seed ^ 0x5DEE_CE66_D1CE_4E5B)
         self.now = io.now()
@@ -576,6 +577,7 @@ final class Worker {
     }
 
     private func checkTimeouts() {
+        _ = routing.traffic.sweep(now: now)  // outlier detection: ejections whose time is up end here
         checkHTTP2Timeouts()
         var i = 0
         while i < open.count {
@@ -652,6 +654,7 @@ final class Worker {
         self.snapshot = snapshot
         snapshotGeneration = generation
         routing = RoutingState(table: snapshot.table, split: options.split, seed: systemRandom64())
+        routing.generation = snapshot.generation
         let old = pools
         pools = Self.makePools(for: snapshot, reusing: old)
         for pool in old where !pools.contains(where: { $0 === pool }) {

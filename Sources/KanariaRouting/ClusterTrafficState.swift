@@ -34,6 +34,12 @@ public struct ClusterTrafficState: Sendable {
         balancers[cluster].requestStarted(at: position)
     }
 
+    /// The request to endpoint `position` ended without an outcome worth judging the endpoint by (the client left,
+    /// a stale pooled connection): counted for least request only.
+    public mutating func requestAbandoned(cluster: Int, position: Int) {
+        balancers[cluster].requestFinished(at: position)
+    }
+
     /// The request ended with `outcome`: counted for least request and by the outlier detector, if any.
     public mutating func requestFinished(cluster: Int, position: Int, outcome: OutlierDetector.Outcome,
                                          now: Int64) -> OutlierDetector.Decision {

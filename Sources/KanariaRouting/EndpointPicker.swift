@@ -35,7 +35,9 @@ public enum EndpointPicker {
     ///   redone, up to `hostReselections` times (a ring moves on one entry per redo, Maglev rehashes).
     ///
     /// Round robin over three healthy endpoints, a retry after position 1 failed, the cursor at 1: the first pick
-    /// gives 1 (tried), the redo gives 2.
+    /// gives 1 (tried), the redo gives 2. When all the redraws land on tried endpoints, the first healthy untried one
+    /// is taken (a departure from Envoy, which would try a failed endpoint again): with least request, an endpoint
+    /// that refuses connections has no request in flight and would win most draws.
     public static func pick<Draws: RandomNumberGenerator>(
         in cluster: Cluster, balancer: inout EndpointBalancer, healthy: HealthyEndpoints, hashKey: UInt64?,
         previous: PreviousEndpoints = PreviousEndpoints(), draws: inout Draws
@@ -47,6 +49,11 @@ public enum EndpointPicker {
                                  draws: &draws)
             guard let chosen = candidate else { return nil }
             if !previous.contains(chosen) { return chosen }
+        }
+        // Every redraw landed on a tried endpoint (least request favours one that fails fast, having no request in
+        // flight): take the first healthy one not tried yet, if any, rather than trying a failed one again.
+        for n in 0..<healthy.healthyCount where !previous.contains(healthy.position(ofHealthy: n)) {
+            return healthy.position(ofHealthy: n)
         }
         return candidate
     }

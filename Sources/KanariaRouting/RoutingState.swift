@@ -11,6 +11,11 @@ public struct RoutingState: Sendable {
     /// Percentage counters (fault delay, fault abort, each mirror) of every route, from `HTTPRoute.counterSlot`.
     var counters: [Int]
     var random: SplitMix64
+    /// Every cluster's load balancer, outlier detector and circuit breaker (DestinationRule traffic policies).
+    public var traffic: ClusterTrafficState
+    /// The generation of the configuration this state was made for (the proxy sets it), so that an exchange
+    /// begun under an older table never touches this one's per-cluster state.
+    public var generation = 0
 
     public init(table: RouteTable, split: SplitMode = .exact, seed: UInt64 = 0) {
         self.split = split
@@ -24,6 +29,14 @@ public struct RoutingState: Sendable {
         self.cursors = Array(repeating: 0, count: table.clusters.count)
         self.counters = Array(repeating: 0, count: table.counterSlotCount)
         self.random = SplitMix64(seed: seed)
+        self.traffic = ClusterTrafficState(table: table)
+    }
+
+    /// The endpoint position of `cluster` a try goes to, under the cluster's load-balancing policy and outlier
+    /// detection (see `ClusterTrafficState.pickEndpoint`), with this worker's draws; nil: no healthy upstream.
+    public mutating func pickEndpoint(cluster: Int, in table: RouteTable, hashKey: UInt64?,
+                                      previous: PreviousEndpoints) -> Int? {
+        traffic.pickEndpoint(cluster: cluster, in: table, hashKey: hashKey, previous: previous, draws: &random)
     }
 
     /// Picks one of `route`'s destinations; returns its index in `route.destinations`.

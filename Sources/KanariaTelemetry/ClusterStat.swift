@@ -17,6 +17,8 @@ public enum ClusterStat: Int, CaseIterable, Sendable {
     case upstreamCxOverflow
     /// The retry budget (maxRetries) was exhausted when a retry was wanted.
     case upstreamRqRetryOverflow
+    /// Outlier detection ejected an endpoint (Envoy's `outlier_detection.ejections_enforced_total`).
+    case outlierDetectionEjections
 
     /// The stat's name after `cluster.<name>.`.
     public var name: String {
@@ -29,6 +31,7 @@ public enum ClusterStat: Int, CaseIterable, Sendable {
         case .upstreamRqPendingOverflow: "upstream_rq_pending_overflow"
         case .upstreamCxOverflow: "upstream_cx_overflow"
         case .upstreamRqRetryOverflow: "upstream_rq_retry_overflow"
+        case .outlierDetectionEjections: "outlier_detection.ejections_enforced_total"
         }
     }
 
@@ -43,6 +46,7 @@ public enum ClusterStat: Int, CaseIterable, Sendable {
         case .upstreamRqPendingOverflow: "envoy_cluster_upstream_rq_pending_overflow"
         case .upstreamCxOverflow: "envoy_cluster_upstream_cx_overflow"
         case .upstreamRqRetryOverflow: "envoy_cluster_upstream_rq_retry_overflow"
+        case .outlierDetectionEjections: "envoy_cluster_outlier_detection_ejections_enforced_total"
         }
     }
 
@@ -56,6 +60,7 @@ public enum ClusterStat: Int, CaseIterable, Sendable {
         case .upstreamRqPendingOverflow: "Requests refused at the pending-request limit, by cluster."
         case .upstreamCxOverflow: "Times the connection limit was reached, by cluster."
         case .upstreamRqRetryOverflow: "Retries refused by the retry budget (maxRetries), by cluster."
+        case .outlierDetectionEjections: "Endpoints ejected by outlier detection, by cluster."
         }
     }
 }

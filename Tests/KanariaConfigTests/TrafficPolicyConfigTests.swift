@@ -23,7 +23,8 @@ import Testing
         \(seedSubsets())
         """)
         let config = try loadRule(rule)
-        #expect(printed(config) == [notImplemented("dr.yaml", line(of: "trafficPolicy:", in: rule))])
+        // Connection-pool limits are read but not applied yet; outlier detection is honoured.
+        #expect(printed(config) == [notImplemented("dr.yaml", line(of: "connectionPool:", in: rule))])
         for subset in ["v1", "v2"] {
             let policy = try policy(of: subset, in: config)
             #expect(policy.connectionPool.maxConnections == 1)
@@ -60,10 +61,7 @@ import Testing
             """))
         """)
         let config = try loadRule(rule)
-        #expect(printed(config) == [
-            notImplemented("dr.yaml", line(of: "trafficPolicy:", in: rule)),
-            notImplemented("dr.yaml", line(of: "trafficPolicy:", in: rule, after: "name: v1")),
-        ])
+        #expect(printed(config) == [])
         let v1 = try policy(of: "v1", in: config)
         #expect(v1.loadBalancer == .consistentHash(ConsistentHashPolicy(key: .header("x-user"), table: .ringHash(minimumRingSize: 2048))))
         let cluster = try #require(config.table?.clusters.first { $0.subset == "v1" })
@@ -158,7 +156,7 @@ import Testing
         """)
         let config = try loadRule(rule)
         #expect(printed(config) == [
-            notImplemented("dr.yaml", line(of: "trafficPolicy:", in: rule)),
+            notImplemented("dr.yaml", line(of: "connectionPool:", in: rule)),
             "\(at("http1MaxPendingRequests", in: rule)) http1MaxPendingRequests must not be negative, got -1 [IST0106]",
             "\(at("interval:", in: rule)) interval 500us must be at least 1ms [IST0106]",
             "\(at("baseEjectionTime", in: rule)) baseEjectionTime 1.5ms is finer than a millisecond; Istio supports durations to ms precision only [IST0106]",
@@ -185,7 +183,7 @@ import Testing
         """)
         let config = try loadRule(rule)
         #expect(printed(config) == [
-            notImplemented("dr.yaml", line(of: "trafficPolicy:", in: rule)),
+            notImplemented("dr.yaml", line(of: "connectionPool:", in: rule)),
             "\(at("maxConection", in: rule)) unknown field \"maxConection\"; did you mean \"maxConnections\"? [IST0106]",
             "\(at("useSourceIp", in: rule)) only one of \"httpHeaderName\", \"httpCookie\", \"useSourceIp\" or \"httpQueryParameterName\" may be set [IST0106]",
         ])
@@ -220,11 +218,10 @@ import Testing
         """)
         let config = try loadRule(rule)
         #expect(printed(config) == [
-            notImplemented("dr.yaml", line(of: "trafficPolicy:", in: rule)),
+            notImplemented("dr.yaml", line(of: "tls:", in: rule), field: "tls"),
             "\(at("ISTIO_MUTUAL", in: rule, warning: true)) tls mode ISTIO_MUTUAL uses the mesh's own certificates, which exist only inside an Istio mesh; Kanaria connects to this destination in plain text",
             "\(at("PASSTHROUGH", in: rule, warning: true)) simple PASSTHROUGH sends each request to the address its client connected to, which at a gateway is the gateway itself; it is not implemented, and LEAST_REQUEST (Istio's default) is used",
             "\(at("consecutiveErrors", in: rule, warning: true)) consecutiveErrors is deprecated and Istio ignores it; use consecutiveGatewayErrors or consecutive5xxErrors",
-            notImplemented("dr.yaml", line(of: "trafficPolicy:", in: rule, after: "name: v1")),
             "\(at("consistentHash", in: rule, warning: true)) consistentHash names no key (httpHeaderName, httpCookie, useSourceIp or httpQueryParameterName), so each request is hashed at random",
             "\(at("consistentHash", in: rule, warning: true)) consistentHash.minimumRingSize is deprecated; use ringHash.minimumRingSize",
         ])

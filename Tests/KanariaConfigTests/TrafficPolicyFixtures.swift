@@ -43,8 +43,8 @@ func policy(of subset: String, in config: LoadedConfiguration) throws -> Traffic
 }
 
 /// The warning every DestinationRule traffic policy gets until the proxy honours it, on `line` of `file`.
-func notImplemented(_ file: String, _ line: Int) -> String {
-    "\(file):\(line): DestinationRule/nodejs: warning: field \"trafficPolicy\" is valid Istio but not implemented yet; it is ignored"
+func notImplemented(_ file: String, _ line: Int, field: String = "connectionPool") -> String {
+    "\(file):\(line): DestinationRule/nodejs: warning: field \"\(field)\" is valid Istio but not implemented yet; it is ignored"
 }
 
 /// The start of a diagnostic about DestinationRule/nodejs on the line of `rule` containing `marker`:

@@ -16,13 +16,14 @@ private func snapshot(endpoints: Int, policy: ExchangePolicy = .istioDefault, ht
                            destinations: action == .forward ? [WeightedCluster(cluster: 0, weight: 100)] : [],
                            action: action, fault: fault)],
         clusters: [Cluster(serviceHost: "nodejs.default.svc.cluster.local", serviceName: "nodejs", namespace: "default",
-                           subset: "v1", port: 8080, endpoints: Array(0..<endpoints))],
+                           subset: "v1", port: 8080, endpoints: Array(0..<endpoints),
+                           trafficPolicy: TrafficPolicy(loadBalancer: .roundRobin))],
         endpoints: (0..<endpoints).map {
             Endpoint(address: "127.0.0.\($0 + 1)", port: 9081, labels: ["version": "v1"], workload: "w\($0)", namespace: "default")
         })
     let registry = TelemetryRegistry(workers: 1, source: SourceLabels(workload: "gw", workloadNamespace: "default",
                                                                        app: "gw", canonicalService: "gw"))
-    return ConfigSnapshot(table: table, generation: 1, registry: registry, routePolicies: [policy])
+    return ConfigSnapshot(table: table, generation: 0, registry: registry, routePolicies: [policy])
 }
 
 /// Runs `body` with a parsed request for `path`.

@@ -25,6 +25,21 @@ import Testing
                                     draws: &draws) == 2)
     }
 
+    /// Least request over two endpoints, the idle one refused the first try: every redraw prefers it (no request
+    /// in flight), so the retry takes the busy one, the only healthy endpoint not tried yet.
+    @Test func retryTakesAnUntriedEndpointWhenEveryRedrawLandsOnATriedOne() {
+        let leastRequest = cluster(.leastRequest, endpoints: 2)
+        var balancer = EndpointBalancer(endpointCount: 2)
+        for _ in 0..<100 { balancer.requestStarted(at: 1) }
+        var draws = SplitMix64(seed: 9)
+        var previous = PreviousEndpoints()
+        previous.insert(0)
+        for _ in 0..<50 {
+            #expect(EndpointPicker.pick(in: leastRequest, balancer: &balancer, healthy: .all(2), hashKey: nil,
+                                        previous: previous, draws: &draws) == 1)
+        }
+    }
+
     /// With one endpoint, the retry goes back to it after 5 reselections (Envoy takes the last candidate).
     @Test func retryWithNoAlternativeReusesTheEndpoint() {
         let random = cluster(.random, endpoints: 1)

@@ -11,7 +11,7 @@ import pytest
 
 from harness.admin import Admin
 from harness.client import request
-from harness.proxy import seed_dir, write_config
+from harness.proxy import seed_dir, seed_istio_with_load_balancer, write_config
 from harness.upstream import closed_port
 from test_split import versions_on_one_connection
 
@@ -118,7 +118,8 @@ def test_clusters_count_requests_per_endpoint_in_envoys_form(tmp_path, upstreams
 def test_clusters_count_each_host_of_a_workload_apart(tmp_path, upstreams, start_proxy):
     v1a, v1b = upstreams("v1"), upstreams("v1")
     refused = closed_port()
-    proxy = start_proxy(write_config(tmp_path / "c", {"v1": [v1a.port, v1b.port], "v2": [refused]}), workers=1)
+    proxy = start_proxy(write_config(tmp_path / "c", {"v1": [v1a.port, v1b.port], "v2": [refused]},
+                                     istio_yaml=seed_istio_with_load_balancer("ROUND_ROBIN")), workers=1)
     send_50(proxy.port)
     stats = cluster_stats(Admin(proxy.admin_port))
     assert (stats[(V1, f"127.0.0.1:{v1a.port}")]["rq_total"], stats[(V1, f"127.0.0.1:{v1b.port}")]["rq_total"]) \

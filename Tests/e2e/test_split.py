@@ -9,7 +9,7 @@ import os
 import pytest
 
 from harness.client import curl_versions
-from harness.proxy import write_config
+from harness.proxy import seed_istio_with_load_balancer, write_config
 
 
 def versions_on_one_connection(port: int, count: int) -> list[str]:
@@ -58,9 +58,11 @@ def test_200_fresh_connections_two_workers_split_160_40(mesh, start_proxy):
 
 
 def test_round_robin_among_a_subsets_endpoints(tmp_path, upstreams, start_proxy, kanaria_only):
-    """Two WorkloadEntries labelled v1: the v1 share (80%) is split evenly between them."""
+    """Two WorkloadEntries labelled v1 and `loadBalancer: {simple: ROUND_ROBIN}`: the v1 share (80%) is split
+    evenly between them."""
     v1a, v1b, v2 = upstreams("v1"), upstreams("v1"), upstreams("v2")
-    config = write_config(tmp_path / "config", {"v1": [v1a.port, v1b.port], "v2": [v2.port]})
+    config = write_config(tmp_path / "config", {"v1": [v1a.port, v1b.port], "v2": [v2.port]},
+                          istio_yaml=seed_istio_with_load_balancer("ROUND_ROBIN"))
     proxy = start_proxy(config, workers=1)
     versions = versions_on_one_connection(proxy.port, 500)
     assert (versions.count("v1"), versions.count("v2")) == (400, 100)

@@ -276,3 +276,11 @@ def tutorial_istio(http_routes: str, subsets: dict[str, str]) -> str:
     return (_seed_gateway_and_routes_head() + http_routes
             + "---\napiVersion: networking.istio.io/v1alpha3\nkind: DestinationRule\nmetadata:\n  name: nodejs\n"
             + "spec:\n  host: nodejs\n  subsets:\n" + rules)
+
+
+def seed_istio_with_load_balancer(simple: str) -> str:
+    """The tutorial's node-istio.yaml with `trafficPolicy: {loadBalancer: {simple: …}}` on its DestinationRule
+    (Istio's default, LEAST_REQUEST, draws endpoints at random; tests of even spreading ask for ROUND_ROBIN)."""
+    seed = (seed_dir() / "node-istio.yaml").read_text()
+    return seed.replace("  host: nodejs\n  subsets:",
+                        f"  host: nodejs\n  trafficPolicy:\n    loadBalancer:\n      simple: {simple}\n  subsets:")
