@@ -27,7 +27,7 @@ extension DownstreamConnection {
         }
         switch action {
         case .connect:
-            if snapshot.routePolicies[machine.route].hasMirrors {
+            if snapshot.routeRuntimes[machine.route].flags.contains(.mirrors) {
                 worker.startMirrors(for: machine, snapshot: snapshot, head: head, message: message, clientAddress: clientAddress,
                                     requestID: requestID.readable, forwardedProto: transport.scheme,
                                     frameChunks: snapshot.table.clusters[machine.cluster].upstreamProtocol == .http2
@@ -54,7 +54,7 @@ extension DownstreamConnection {
     /// For a route that answers by itself: writes its redirect's `Location` (into `upstreamHead`, unused by such
     /// a route), then drops the client's head from `inbound`.
     private func prepareRouteAnswer(_ message: UnsafeRawBufferPointer) {
-        if machine.route >= 0 && snapshot.routePolicies[machine.route].hasCors {
+        if machine.route >= 0 && snapshot.routeRuntimes[machine.route].flags.contains(.cors) {
             corsOrigin = CorsPolicy.origin(of: head, message: message)
         }
         if machine.route >= 0, case .redirect(let redirect) = snapshot.table.routes[machine.route].action {
@@ -71,32 +71,39 @@ extension DownstreamConnection {
     /// per exchange: every try sends the same, then drops the client's head from `inbound`.
     private func prepareUpstreamRequest(_ message: UnsafeRawBufferPointer) {
         upstreamIsHTTP2 = snapshot.table.clusters[machine.cluster].upstreamProtocol == .http2
-        let pool = worker.defaultAuthorityPool(for: machine, snapshot: snapshot)
+        let pool = worker.defaultAuthorityPool(endpoint: machine.endpoint, cluster: machine.cluster, snapshot: snapshot)
         if machine.corsAllowed { corsOrigin = CorsPolicy.origin(of: head, message: message) }
-        worker.withRequestChanges(machine, snapshot: snapshot, head: head, message: message) { changes in
-            if upstreamIsHTTP2 {
-                let headers = h2Headers ?? HTTP2HeaderBlock(capacity: 1024)
-                h2Headers = headers
-                HeadRewriter.writeUpstreamRequest(head, message: message, clientAddress: clientAddress, scheme: transport.scheme,
-                                                  generatedRequestID: requestID.readable, defaultAuthority: pool.authority,
-                                                  into: headers)
-                if let changes { HeadRewriter.apply(changes, to: headers) }
-                requestBody = BodyTracker(framing: head.framing, dechunk: true)
-            } else {
-                upstreamHead.clear()
-                pool.authority.withUnsafeBytes { defaultHost in
-                    clientAddress.withUnsafeBytes { client in
-                        HeadRewriter.writeUpstreamRequest(head, message: message, clientAddress: client,
-                                                          generatedRequestID: requestID.readable, defaultHost: defaultHost,
-                                                          forwardedProto: transport.scheme, changes: changes,
-                                                          into: &upstreamHead)
-                    }
-                }
-                requestBody = BodyTracker(framing: head.framing)
+        if machine.changesRequest(snapshot) {
+            machine.withRequestChanges(snapshot: snapshot, head: head, message: message, scratch: &worker.scratch) {
+                writeUpstreamRequest(message, defaultAuthority: pool.authority, changes: $0)
             }
+        } else {
+            writeUpstreamRequest(message, defaultAuthority: pool.authority, changes: nil)
         }
         finishHead()
         bodyBytesForwarded = false
+    }
+
+    private func writeUpstreamRequest(_ message: UnsafeRawBufferPointer, defaultAuthority: [UInt8], changes: RequestChanges?) {
+        if upstreamIsHTTP2 {
+            let headers = h2Headers ?? HTTP2HeaderBlock(capacity: 1024)
+            h2Headers = headers
+            HeadRewriter.writeUpstreamRequest(head, message: message, clientAddress: clientAddress, scheme: transport.scheme,
+                                              generatedRequestID: requestID.readable, defaultAuthority: defaultAuthority,
+                                              into: headers)
+            if let changes { HeadRewriter.apply(changes, to: headers) }
+            requestBody = BodyTracker(framing: head.framing, dechunk: true)
+            return
+        }
+        upstreamHead.clear()
+        defaultAuthority.withUnsafeBytes { defaultHost in
+            clientAddress.withUnsafeBytes { client in
+                HeadRewriter.writeUpstreamRequest(head, message: message, clientAddress: client,
+                                                  generatedRequestID: requestID.readable, defaultHost: defaultHost,
+                                                  forwardedProto: transport.scheme, changes: changes, into: &upstreamHead)
+            }
+        }
+        requestBody = BodyTracker(framing: head.framing)
     }
 
     /// Starts the try the machine asked for: to `machine.endpoint`, over HTTP/1.1 or HTTP/2 as the cluster speaks.
@@ -173,7 +180,7 @@ extension DownstreamConnection {
             if requestHasBody && !requestSent { closeAfterResponse = true }
             record.measure.flags.insert(answer.flags)
             record.measure.details = answer.details
-            let extra = answer.corsHeaders ? worker.preflightChanges(machine, snapshot: snapshot, origin: corsOrigin) : nil
+            let extra = answer.corsHeaders ? machine.preflightChanges(snapshot: snapshot, origin: corsOrigin) : nil
             answer.body.withBytes { body in
                 respondLocally(status: answer.status, body: body, close: closeAfterResponse, grpcStatus: answer.grpcStatus,
                                extra: extra)
@@ -483,15 +490,9 @@ extension DownstreamConnection {
             upstream.responseParser.reset()
             return true
         }
-        switch machine.responseHead(status: response.status, grpcStatus: nil, replayable: !bodyBytesForwarded,
-                                    snapshot: snapshot, routing: &worker.routing, now: worker.now) {
-        case .relay(let flags):
-            record.measure.flags.insert(flags)
-            worker.countStats(of: &machine, snapshot: snapshot)
-        case .none:
-            break
-        case let action:
-            perform(action)  // retried: the answer goes with its connection
+        if let retry = worker.acceptResponseHead(status: response.status, grpcStatus: nil, replayable: !bodyBytesForwarded,
+                                                 machine: &machine, record: &record, snapshot: snapshot) {
+            perform(retry)  // the answer goes with its connection
             return false
         }
         let dechunk = response.framing == .chunked && requestVersionMinor == 0
@@ -502,7 +503,7 @@ extension DownstreamConnection {
         adjustments.keepAliveForHTTP10 = requestVersionMinor == 0 && !adjustments.close
         if dechunk { closeAfterResponse = true }  // the de-chunked body can only be delimited by closing
         HeadRewriter.writeClientResponse(response, message: message, adjustments: adjustments,
-                                         changes: worker.responseChanges(machine, snapshot: snapshot, origin: corsOrigin),
+                                         changes: machine.changesResponse(snapshot) ? machine.responseChanges(snapshot: snapshot, origin: corsOrigin) : nil,
                                          into: &outbound)
         record.measure.responseCode = response.status
         record.measure.details = "via_upstream"

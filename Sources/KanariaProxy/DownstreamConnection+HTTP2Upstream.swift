@@ -133,15 +133,10 @@ extension DownstreamConnection {
     func h2UpstreamResponse() {
         guard let upstream = upstream2, let view = upstream.session.response(stream: upstreamStream) else { return }
         let grpcStatus = view.value(ofField: "grpc-status").map(StreamExchange.decimal)
-        switch machine.responseHead(status: view.head.status, grpcStatus: grpcStatus, replayable: !bodyBytesForwarded,
-                                    snapshot: snapshot, routing: &worker.routing, now: worker.now) {
-        case .relay(let flags):
-            record.measure.flags.insert(flags)
-            worker.countStats(of: &machine, snapshot: snapshot)
-        case .none:
-            break
-        case let action:
-            perform(action)
+        if let retry = worker.acceptResponseHead(status: view.head.status, grpcStatus: grpcStatus,
+                                                 replayable: !bodyBytesForwarded, machine: &machine, record: &record,
+                                                 snapshot: snapshot) {
+            perform(retry)  // the stream is reset
             drive()
             return
         }
@@ -155,7 +150,7 @@ extension DownstreamConnection {
         adjustments.close = closeAfterResponse
         adjustments.keepAliveForHTTP10 = requestVersionMinor == 0 && !closeAfterResponse
         HeadRewriter.writeClientResponse(view.head, message: view.message, adjustments: adjustments,
-                                         changes: worker.responseChanges(machine, snapshot: snapshot, origin: corsOrigin),
+                                         changes: machine.changesResponse(snapshot) ? machine.responseChanges(snapshot: snapshot, origin: corsOrigin) : nil,
                                          into: &outbound)
         record.measure.responseCode = view.head.status
         record.measure.details = "via_upstream"

@@ -146,7 +146,7 @@ struct ExchangeMachine {
         match = routed.match
         destination = routed.destination
         if cluster >= 0 && snapshot.clusterHashes[cluster] { computeHashKey(request, clientIP: clientIP, snapshot: snapshot, routing: &routing) }
-        if snapshot.routePolicies[route].hasCors, let cors = snapshot.table.routes[route].corsPolicy {
+        if snapshot.routeRuntimes[route].flags.contains(.cors), let cors = snapshot.table.routes[route].corsPolicy {
             // Envoy's CORS filter runs before the fault filter and the router.
             switch cors.verdict(request) {
             case .answerPreflight: return answered(.corsPreflight(withHeaders: true))
@@ -186,7 +186,7 @@ struct ExchangeMachine {
                 return answered(.noRoute)
             }
         }
-        let timeout = snapshot.routePolicies[route].timeoutMilliseconds
+        let timeout = snapshot.routeRuntimes[route].timeoutMilliseconds
         if timeout > 0 { routeDeadline = now + timeout }
         return startTry(snapshot: snapshot, routing: &routing, now: now)
     }
@@ -211,7 +211,7 @@ struct ExchangeMachine {
         tries += 1
         phase = .trying
         waitUntil = 0
-        let perTry = snapshot.routePolicies[route].perTryTimeoutMilliseconds
+        let perTry = snapshot.routeRuntimes[route].perTryTimeoutMilliseconds
         tryDeadline = perTry > 0 ? now + perTry : 0
         return .connect
     }

@@ -61,3 +61,30 @@ extension UpstreamFailure {
         }
     }
 }
+
+/// What the request path reads of a route on every request, trivially copyable so that reading it never retains:
+/// its timeouts and which of its policies apply.
+struct RouteRuntime: Sendable {
+    struct Flags: OptionSet, Sendable {
+        let rawValue: UInt8
+        static let cors = Flags(rawValue: 1 << 0)
+        static let editsRequest = Flags(rawValue: 1 << 1)
+        static let editsResponse = Flags(rawValue: 1 << 2)
+        static let mirrors = Flags(rawValue: 1 << 3)
+    }
+
+    var timeoutMilliseconds: Int64
+    var perTryTimeoutMilliseconds: Int64
+    var flags: Flags
+
+    init(_ policy: ExchangePolicy) {
+        timeoutMilliseconds = policy.timeoutMilliseconds
+        perTryTimeoutMilliseconds = policy.perTryTimeoutMilliseconds
+        var flags = Flags()
+        if policy.hasCors { flags.insert(.cors) }
+        if policy.editsRequest { flags.insert(.editsRequest) }
+        if policy.editsResponse { flags.insert(.editsResponse) }
+        if policy.hasMirrors { flags.insert(.mirrors) }
+        self.flags = flags
+    }
+}

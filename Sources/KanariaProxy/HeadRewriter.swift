@@ -235,24 +235,38 @@ struct RequestIDGenerator {
 
     private mutating func next() -> UInt64 { random.next() }
 
-    /// Appends 36 characters: xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx.
+    /// Appends 36 characters: xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx (lowercase hex), with eight-byte stores.
     mutating func appendUUID(to out: inout ByteBuffer) {
         let high = (next() & 0xFFFF_FFFF_FFFF_0FFF) | 0x0000_0000_0000_4000
         let low = (next() & 0x3FFF_FFFF_FFFF_FFFF) | 0x8000_0000_0000_0000
         out.reserve(36)
-        let p = out.writable.baseAddress!.assumingMemoryBound(to: UInt8.self)
-        // Nibbles from the most significant, with dashes after the 8th, 12th, 16th and 20th hex digit.
-        var position = 0
-        for digit in 0..<32 {
-            if digit == 8 || digit == 12 || digit == 16 || digit == 20 {
-                p[position] = 0x2D
-                position += 1
-            }
-            let word = digit < 16 ? high : low
-            let nibble = UInt8((word >> UInt64(60 - (digit & 15) * 4)) & 0xF)
-            p[position] = nibble < 10 ? 48 + nibble : 87 + nibble
-            position += 1
-        }
+        let p = UnsafeMutableRawPointer(out.writable.baseAddress!)
+        let dash = UInt8(ascii: "-")
+        let middle = Self.hexDigits(UInt32(truncatingIfNeeded: high))
+        let fourth = Self.hexDigits(UInt32(truncatingIfNeeded: low >> 32))
+        p.storeBytes(of: Self.hexDigits(UInt32(truncatingIfNeeded: high >> 32)), toByteOffset: 0, as: UInt64.self)
+        p.storeBytes(of: dash, toByteOffset: 8, as: UInt8.self)
+        p.storeBytes(of: UInt32(truncatingIfNeeded: middle), toByteOffset: 9, as: UInt32.self)
+        p.storeBytes(of: dash, toByteOffset: 13, as: UInt8.self)
+        p.storeBytes(of: UInt32(truncatingIfNeeded: middle >> 32), toByteOffset: 14, as: UInt32.self)
+        p.storeBytes(of: dash, toByteOffset: 18, as: UInt8.self)
+        p.storeBytes(of: UInt32(truncatingIfNeeded: fourth), toByteOffset: 19, as: UInt32.self)
+        p.storeBytes(of: dash, toByteOffset: 23, as: UInt8.self)
+        p.storeBytes(of: UInt32(truncatingIfNeeded: fourth >> 32), toByteOffset: 24, as: UInt32.self)
+        p.storeBytes(of: Self.hexDigits(UInt32(truncatingIfNeeded: low)), toByteOffset: 28, as: UInt64.self)
         out.didWrite(36)
+    }
+
+    /// The eight lowercase hex digits of `value`, most significant first once stored little-endian: each nibble is
+    /// spread into a byte of its own, then turned into ASCII without a branch ('0' + n, and 0x27 more for a–f).
+    /// 0xabcdef01 → the bytes "abcdef01".
+    @inline(__always)
+    static func hexDigits(_ value: UInt32) -> UInt64 {
+        var x = UInt64(value)
+        x = ((x & 0xFFFF_0000) << 16) | (x & 0xFFFF)
+        x = ((x & 0x0000_FF00_0000_FF00) << 8) | (x & 0x0000_00FF_0000_00FF)
+        x = ((x & 0x00F0_00F0_00F0_00F0) << 4) | (x & 0x000F_000F_000F_000F)
+        let letters = ((x &+ 0x0606_0606_0606_0606) >> 4) & 0x0101_0101_0101_0101
+        return (x &+ 0x3030_3030_3030_3030 &+ letters &* 0x27).byteSwapped
     }
 }

@@ -112,6 +112,8 @@ public final class ConfigSnapshot: Sendable {
     let httpsRedirect: [Bool]
     /// Per route: its timeouts and retry policy.
     let routePolicies: [ExchangePolicy]
+    /// Per route: what the request path reads on every request (timeouts, which policies apply).
+    let routeRuntimes: [RouteRuntime]
     /// Per cluster, its id for Envoy's per-cluster stats.
     let clusterStatIDs: [Int32]
     /// Per cluster, whether it balances by a consistent hash of the request.
@@ -127,6 +129,7 @@ public final class ConfigSnapshot: Sendable {
     init(table: RouteTable, generation: Int, registry: TelemetryRegistry, routePolicies: [ExchangePolicy]) {
         precondition(routePolicies.count == table.routes.count, "one policy per route")
         self.routePolicies = routePolicies
+        self.routeRuntimes = routePolicies.map(RouteRuntime.init)
         self.clusterStatIDs = table.clusters.map { registry.clusterID(for: $0.name) }
         self.clusterHashes = table.clusters.map {
             if case .consistentHash = $0.trafficPolicy.loadBalancer { return true }

@@ -60,17 +60,26 @@ struct ResponseChanges {
     }
 }
 
-extension Worker {
-    /// Calls `body` with the request changes of the exchange's route for `request`, or nil when the route makes
-    /// none (most routes: then nothing is looked at but one flag).
-    func withRequestChanges<R>(_ machine: ExchangeMachine, snapshot: ConfigSnapshot, head: RequestHead,
-                               message: UnsafeRawBufferPointer, _ body: (RequestChanges?) -> R) -> R {
-        guard machine.route >= 0, snapshot.routePolicies[machine.route].editsRequest else { return body(nil) }
+extension ExchangeMachine {
+    /// Whether the route changes the request it forwards (a rewrite, header edits): one flag, read without copying.
+    func changesRequest(_ snapshot: ConfigSnapshot) -> Bool {
+        route >= 0 && snapshot.routeRuntimes[route].flags.contains(.editsRequest)
+    }
+
+    /// Whether the answer gets changes: header edits, CORS headers, a sticky-session cookie.
+    func changesResponse(_ snapshot: ConfigSnapshot) -> Bool {
+        route >= 0 && (snapshot.routeRuntimes[route].flags.contains(.editsResponse) || corsAllowed || generatedCookie != nil)
+    }
+
+    /// Calls `body` with the request changes of the exchange's route for the request (`head` in `message`), the
+    /// rewritten path written into `scratch`. For routes where `changesRequest` holds.
+    func withRequestChanges<R>(snapshot: ConfigSnapshot, head: RequestHead, message: UnsafeRawBufferPointer,
+                               scratch: inout ByteBuffer, _ body: (RequestChanges) -> R) -> R {
         let request = RequestView(message: message, head: head)
-        let route = snapshot.table.routes[machine.route]
-        let destination = max(0, machine.destination)
+        let route = snapshot.table.routes[self.route]
+        let destination = max(0, self.destination)
         scratch.clear()
-        let match = machine.match >= 0 ? route.matches[machine.match] : nil
+        let match = self.match >= 0 ? route.matches[self.match] : nil
         let rewritten = route.rewrite?.rewritePath(request.path, pathWithoutQuery: request.pathWithoutQuery,
                                                    matchedBy: match, into: &scratch) ?? false
         let path = rewritten ? scratch.readable : nil
@@ -84,23 +93,20 @@ extension Worker {
     }
 
     /// The headers of a CORS preflight answer for the exchange's route.
-    func preflightChanges(_ machine: ExchangeMachine, snapshot: ConfigSnapshot, origin: [UInt8]) -> ResponseChanges {
-        ResponseChanges(edit: .none, cors: snapshot.table.routes[machine.route].corsPolicy, origin: origin, preflight: true)
+    func preflightChanges(snapshot: ConfigSnapshot, origin: [UInt8]) -> ResponseChanges {
+        ResponseChanges(edit: .none, cors: snapshot.table.routes[route].corsPolicy, origin: origin, preflight: true)
     }
 
-    /// The response changes of the exchange's route, or nil when it makes none. `origin`: the request's allowed
-    /// CORS origin, kept by the owner since the request was read.
-    func responseChanges(_ machine: ExchangeMachine, snapshot: ConfigSnapshot, origin: [UInt8]) -> ResponseChanges? {
-        guard machine.route >= 0 else { return nil }
-        guard snapshot.routePolicies[machine.route].editsResponse || machine.corsAllowed || machine.generatedCookie != nil else {
-            return nil
-        }
-        let route = snapshot.table.routes[machine.route]
-        let destination = max(0, machine.destination)
+    /// The response changes of the exchange's route, or nil when it makes none (checked first with one flag).
+    /// `origin`: the request's allowed CORS origin, kept by the owner since the request was read.
+    func responseChanges(snapshot: ConfigSnapshot, origin: [UInt8]) -> ResponseChanges? {
+        guard changesResponse(snapshot) else { return nil }
+        let route = snapshot.table.routes[self.route]
+        let destination = max(0, self.destination)
         let edit = destination < route.responseHeaderEdits.count ? route.responseHeaderEdits[destination] : .none
-        var changes = ResponseChanges(edit: edit, cors: machine.corsAllowed ? route.corsPolicy : nil, origin: origin)
-        if let value = machine.generatedCookie, machine.cluster >= 0,
-           case .consistentHash(let policy) = snapshot.table.clusters[machine.cluster].trafficPolicy.loadBalancer,
+        var changes = ResponseChanges(edit: edit, cors: corsAllowed ? route.corsPolicy : nil, origin: origin)
+        if let value = generatedCookie, cluster >= 0,
+           case .consistentHash(let policy) = snapshot.table.clusters[cluster].trafficPolicy.loadBalancer,
            case .cookie(let name, let path, let ttl?)? = policy.key {
             CookieAffinity.appendSetCookie(name: name, value: value, path: path, ttlSeconds: ttl, to: &changes.setCookie)
         }

@@ -83,14 +83,9 @@ extension StreamExchange {
         guard let upstream = upstream2, let view = upstream.session.response(stream: upstreamStream) else { return }
         let grpcStatus = view.value(ofField: "grpc-status").map(Self.decimal)
         if let snapshot {
-            switch machine.responseHead(status: view.head.status, grpcStatus: grpcStatus, replayable: replayable,
-                                        snapshot: snapshot, routing: &worker.routing, now: worker.now) {
-            case .relay(let flags):
-                record.measure.flags.insert(flags)
-                worker.countStats(of: &machine, snapshot: snapshot)
-            case .none: break
-            case let action:
-                perform(action)  // retried: the stream is reset
+            if let retry = worker.acceptResponseHead(status: view.head.status, grpcStatus: grpcStatus, replayable: replayable,
+                                                     machine: &machine, record: &record, snapshot: snapshot) {
+                perform(retry)  // the stream is reset
                 connection.requestFlush()
                 return
             }

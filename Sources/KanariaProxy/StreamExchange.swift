@@ -132,7 +132,7 @@ final class StreamExchange {
         }
         switch action {
         case .connect:
-            if snapshot.routePolicies[machine.route].hasMirrors {
+            if snapshot.routeRuntimes[machine.route].flags.contains(.mirrors) {
                 worker.startMirrors(for: machine, snapshot: snapshot, head: head, message: message,
                                     clientAddress: connection.clientAddress, requestID: requestID.readable,
                                     forwardedProto: connection.transport.scheme, frameChunks: requestChunked,
@@ -156,7 +156,7 @@ final class StreamExchange {
 
     /// For a route that answers with a redirect: its `Location`, built from the request now.
     private func prepareRouteAnswer(_ request: RequestView) {
-        if let snapshot, machine.route >= 0 && snapshot.routePolicies[machine.route].hasCors {
+        if let snapshot, machine.route >= 0 && snapshot.routeRuntimes[machine.route].flags.contains(.cors) {
             corsOrigin = CorsPolicy.origin(of: request.head, message: request.message)
         }
         guard let snapshot, machine.route >= 0, case .redirect(let redirect) = snapshot.table.routes[machine.route].action else {
@@ -175,32 +175,41 @@ final class StreamExchange {
     /// (kept in `upstreamHeadCopy` for another try), or HTTP/2 fields into `headers`.
     private func prepareUpstreamRequest(_ head: RequestHead, _ message: UnsafeRawBufferPointer) {
         let snapshot = self.snapshot!
-        let authority = worker.defaultAuthorityPool(for: machine, snapshot: snapshot).authority
+        let authority = worker.defaultAuthorityPool(endpoint: machine.endpoint, cluster: machine.cluster, snapshot: snapshot).authority
         if machine.corsAllowed { corsOrigin = CorsPolicy.origin(of: head, message: message) }
-        worker.withRequestChanges(machine, snapshot: snapshot, head: head, message: message) { changes in
-            if snapshot.table.clusters[machine.cluster].upstreamProtocol == .http2 {
-                HeadRewriter.writeUpstreamRequest(head, message: message, clientAddress: connection.clientAddress,
-                                                  scheme: connection.transport.scheme, generatedRequestID: requestID.readable,
-                                                  defaultAuthority: authority, into: headers)
-                if let changes { HeadRewriter.apply(changes, to: headers) }
-                return
+        if machine.changesRequest(snapshot) {
+            machine.withRequestChanges(snapshot: snapshot, head: head, message: message, scratch: &worker.scratch) {
+                writeUpstreamRequest(head, message, defaultAuthority: authority, changes: $0)
             }
-            authority.withUnsafeBytes { defaultHost in
-                connection.clientAddress.withUnsafeBytes { client in
-                    HeadRewriter.writeUpstreamRequest(head, message: message, clientAddress: client,
-                                                      generatedRequestID: requestID.readable, defaultHost: defaultHost,
-                                                      chunkedBody: requestChunked, forwardedProto: connection.transport.scheme,
-                                                      changes: changes, into: &upstreamOut)
-                }
-            }
-            upstreamHeadCopy.append(contentsOf: upstreamOut.readable)
-            if !requestHasBody { requestEndQueued = true }
+        } else {
+            writeUpstreamRequest(head, message, defaultAuthority: authority, changes: nil)
         }
+    }
+
+    private func writeUpstreamRequest(_ head: RequestHead, _ message: UnsafeRawBufferPointer, defaultAuthority: [UInt8],
+                                      changes: RequestChanges?) {
+        if snapshot!.table.clusters[machine.cluster].upstreamProtocol == .http2 {
+            HeadRewriter.writeUpstreamRequest(head, message: message, clientAddress: connection.clientAddress,
+                                              scheme: connection.transport.scheme, generatedRequestID: requestID.readable,
+                                              defaultAuthority: defaultAuthority, into: headers)
+            if let changes { HeadRewriter.apply(changes, to: headers) }
+            return
+        }
+        defaultAuthority.withUnsafeBytes { defaultHost in
+            connection.clientAddress.withUnsafeBytes { client in
+                HeadRewriter.writeUpstreamRequest(head, message: message, clientAddress: client,
+                                                  generatedRequestID: requestID.readable, defaultHost: defaultHost,
+                                                  chunkedBody: requestChunked, forwardedProto: connection.transport.scheme,
+                                                  changes: changes, into: &upstreamOut)
+            }
+        }
+        upstreamHeadCopy.append(contentsOf: upstreamOut.readable)
+        if !requestHasBody { requestEndQueued = true }
     }
 
     /// Submits the response head `head` to the client, with the route's response changes when it has any.
     func submitResponseHead(_ head: ResponseHead, message: UnsafeRawBufferPointer, endStream: Bool) throws(HTTP2Error) {
-        guard let snapshot, let changes = worker.responseChanges(machine, snapshot: snapshot, origin: corsOrigin) else {
+        guard let snapshot, machine.changesResponse(snapshot), let changes = machine.responseChanges(snapshot: snapshot, origin: corsOrigin) else {
             return try session.submitResponse(stream: stream, head: head, message: message, endStream: endStream)
         }
         let block = responseHeaders ?? HTTP2HeaderBlock(capacity: 1024)
@@ -272,7 +281,7 @@ final class StreamExchange {
             if record.log != nil && machine.route >= 0 { captureRoute(pool: nil) }
             record.measure.flags.insert(answer.flags)
             record.measure.details = answer.details
-            let extra = answer.corsHeaders ? snapshot.map { worker.preflightChanges(machine, snapshot: $0, origin: corsOrigin) } : nil
+            let extra = answer.corsHeaders ? snapshot.map { machine.preflightChanges(snapshot: $0, origin: corsOrigin) } : nil
             answer.body.withBytes { respondLocally(status: answer.status, body: $0, grpcStatus: answer.grpcStatus, extra: extra) }
         case .abort(let flags):
             record.measure.flags.insert(flags)
@@ -600,14 +609,9 @@ final class StreamExchange {
             return
         }
         if let snapshot {
-            switch machine.responseHead(status: response.status, grpcStatus: nil, replayable: replayable,
-                                        snapshot: snapshot, routing: &worker.routing, now: worker.now) {
-            case .relay(let flags):
-                record.measure.flags.insert(flags)
-                worker.countStats(of: &machine, snapshot: snapshot)
-            case .none: break
-            case let action:
-                perform(action)  // retried: the answer goes with its connection
+            if let retry = worker.acceptResponseHead(status: response.status, grpcStatus: nil, replayable: replayable,
+                                                     machine: &machine, record: &record, snapshot: snapshot) {
+                perform(retry)  // the answer goes with its connection
                 return
             }
         }

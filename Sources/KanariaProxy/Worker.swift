@@ -228,6 +228,23 @@ final class Worker {
         UInt64(UInt(bitPattern: Unmanaged.passUnretained(object).toOpaque())) | tag
     }
 
+    /// Hands a response head to an exchange's machine. Returns nil when the head is to be relayed (its flags and the
+    /// stats the machine produced are recorded), or the action (a retry) the owner must carry out instead.
+    func acceptResponseHead(status: Int, grpcStatus: Int?, replayable: Bool, machine: inout ExchangeMachine,
+                            record: inout ExchangeRecord, snapshot: ConfigSnapshot) -> ExchangeAction? {
+        switch machine.responseHead(status: status, grpcStatus: grpcStatus, replayable: replayable, snapshot: snapshot,
+                                    routing: &routing, now: now) {
+        case .relay(let flags):
+            record.measure.flags.insert(flags)
+            countStats(of: &machine, snapshot: snapshot)
+            return nil
+        case .none:
+            return nil
+        case let action:
+            return action
+        }
+    }
+
     /// Counts the Envoy cluster stats an exchange produced (retries, timeouts) against its cluster.
     @inline(__always)
     func countStats(of machine: inout ExchangeMachine, snapshot: ConfigSnapshot) {
@@ -238,9 +255,9 @@ final class Worker {
 
     /// The pool whose `authority` is the Host of a request that has none (HTTP/1.0): the chosen endpoint's, or
     /// before one is chosen (during a fault delay) the cluster's first; an empty pool when it has none.
-    func defaultAuthorityPool(for machine: ExchangeMachine, snapshot: ConfigSnapshot) -> EndpointPool {
-        if machine.endpoint >= 0 { return pools[machine.endpoint] }
-        if let first = snapshot.table.clusters[machine.cluster].endpoints.first { return pools[first] }
+    func defaultAuthorityPool(endpoint: Int, cluster: Int, snapshot: ConfigSnapshot) -> EndpointPool {
+        if endpoint >= 0 { return pools[endpoint] }
+        if let first = snapshot.table.clusters[cluster].endpoints.first { return pools[first] }
         return EndpointPool(address: nil, authority: [])
     }
 

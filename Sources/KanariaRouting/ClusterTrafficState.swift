@@ -6,6 +6,8 @@ public struct ClusterTrafficState: Sendable {
     public private(set) var balancers: [EndpointBalancer]
     public private(set) var detectors: [OutlierDetector?]
     public var breakers: [CircuitBreaker]
+    /// Each cluster's kind of balancer, read per pick without copying its policy.
+    let kinds: [BalancerKind]
     /// When each cluster's detector last swept; nil until the first call to `sweep`, which starts the clocks.
     private var lastSweeps: [Int64?]
 
@@ -15,6 +17,7 @@ public struct ClusterTrafficState: Sendable {
             cluster.trafficPolicy.outlierDetection.map { OutlierDetector(settings: $0, endpointCount: cluster.endpoints.count) }
         }
         breakers = table.clusters.map { CircuitBreaker($0.trafficPolicy.connectionPool) }
+        kinds = table.clusters.map { BalancerKind($0.trafficPolicy.loadBalancer) }
         lastSweeps = Array(repeating: nil, count: table.clusters.count)
     }
 
@@ -24,9 +27,11 @@ public struct ClusterTrafficState: Sendable {
         cluster: Int, in table: RouteTable, hashKey: UInt64?, previous: PreviousEndpoints = PreviousEndpoints(),
         draws: inout Draws
     ) -> Int? {
-        let healthy = detectors[cluster]?.healthyEndpoints ?? .all(table.clusters[cluster].endpoints.count)
-        return EndpointPicker.pick(in: table.clusters[cluster], balancer: &balancers[cluster], healthy: healthy,
-                                   hashKey: hashKey, previous: previous, draws: &draws)
+        let healthy = detectors[cluster]?.healthyEndpoints ?? .all(balancers[cluster].activeRequests.count)
+        let kind = kinds[cluster]
+        return EndpointPicker.pick(kind: kind, hashTable: kind == .consistentHash ? table.clusters[cluster].hashTable : nil,
+                                   balancer: &balancers[cluster], healthy: healthy, hashKey: hashKey, previous: previous,
+                                   draws: &draws)
     }
 
     /// A request to endpoint `position` of `cluster` started: counted for least request.

@@ -42,11 +42,21 @@ public enum EndpointPicker {
         in cluster: Cluster, balancer: inout EndpointBalancer, healthy: HealthyEndpoints, hashKey: UInt64?,
         previous: PreviousEndpoints = PreviousEndpoints(), draws: inout Draws
     ) -> Int? {
+        pick(kind: BalancerKind(cluster.trafficPolicy.loadBalancer), hashTable: cluster.hashTable, balancer: &balancer,
+             healthy: healthy, hashKey: hashKey, previous: previous, draws: &draws)
+    }
+
+    /// The same from what the pick needs of the cluster: its kind of balancer and, for a consistent hash, its table
+    /// (so that the request path copies no `Cluster`).
+    public static func pick<Draws: RandomNumberGenerator>(
+        kind: BalancerKind, hashTable: ConsistentHashTable?, balancer: inout EndpointBalancer, healthy: HealthyEndpoints,
+        hashKey: UInt64?, previous: PreviousEndpoints = PreviousEndpoints(), draws: inout Draws
+    ) -> Int? {
         let attempts = previous.isEmpty ? 1 : 1 + hostReselections
         var candidate: Int?
         for attempt in 0..<attempts {
-            candidate = pickOnce(in: cluster, balancer: &balancer, healthy: healthy, hashKey: hashKey, attempt: attempt,
-                                 draws: &draws)
+            candidate = pickOnce(kind: kind, hashTable: hashTable, balancer: &balancer, healthy: healthy, hashKey: hashKey,
+                                 attempt: attempt, draws: &draws)
             guard let chosen = candidate else { return nil }
             if !previous.contains(chosen) { return chosen }
         }
@@ -59,10 +69,10 @@ public enum EndpointPicker {
     }
 
     static func pickOnce<Draws: RandomNumberGenerator>(
-        in cluster: Cluster, balancer: inout EndpointBalancer, healthy: HealthyEndpoints, hashKey: UInt64?,
-        attempt: Int, draws: inout Draws
+        kind: BalancerKind, hashTable: ConsistentHashTable?, balancer: inout EndpointBalancer, healthy: HealthyEndpoints,
+        hashKey: UInt64?, attempt: Int, draws: inout Draws
     ) -> Int? {
-        switch cluster.trafficPolicy.loadBalancer {
+        switch kind {
         case .roundRobin:
             return balancer.nextRoundRobin(healthy)
         case .leastRequest:
@@ -70,8 +80,22 @@ public enum EndpointPicker {
         case .random:
             return balancer.random(healthy, draws: &draws)
         case .consistentHash:
-            guard let table = cluster.hashTable else { return balancer.random(healthy, draws: &draws) }
-            return table.position(for: hashKey ?? draws.next(), attempt: attempt, healthy: healthy)
+            guard let hashTable else { return balancer.random(healthy, draws: &draws) }
+            return hashTable.position(for: hashKey ?? draws.next(), attempt: attempt, healthy: healthy)
+        }
+    }
+}
+
+/// A cluster's load-balancing policy without its parameters: what a pick switches on, copied without cost.
+public enum BalancerKind: Sendable {
+    case roundRobin, leastRequest, random, consistentHash
+
+    public init(_ policy: LoadBalancerPolicy) {
+        switch policy {
+        case .roundRobin: self = .roundRobin
+        case .leastRequest: self = .leastRequest
+        case .random: self = .random
+        case .consistentHash: self = .consistentHash
         }
     }
 }

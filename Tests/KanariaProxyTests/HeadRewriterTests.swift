@@ -1,4 +1,5 @@
 import KanariaHTTP
+import KanariaRouting
 import Testing
 
 @testable import KanariaProxy
@@ -97,5 +98,22 @@ struct HeadRewriterTests {
         }
         #expect(String(decoding: out.readable, as: UTF8.self)
             == "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-Version: v1\r\nconnection: close\r\n\r\n")
+    }
+
+    /// The branch-free hex digits agree with a nibble-by-nibble formatting for many values.
+    @Test func hexDigitsMatchPlainFormatting() {
+        var random = SplitMix64(seed: 11)
+        for value in [0, 9, 10, 15, 0xABCDEF01, UInt32.max] + (0..<2000).map({ _ in UInt32(truncatingIfNeeded: random.next()) }) {
+            let digits = RequestIDGeneratorTestSupport.bytes(of: RequestIDGenerator.hexDigits(value))
+            let plain = String(value, radix: 16)
+            #expect(digits == String(repeating: "0", count: 8 - plain.count) + plain)
+        }
+    }
+}
+
+enum RequestIDGeneratorTestSupport {
+    /// The eight bytes of `word` as stored little-endian, as text.
+    static func bytes(of word: UInt64) -> String {
+        withUnsafeBytes(of: word.littleEndian) { String(decoding: $0, as: UTF8.self) }
     }
 }
