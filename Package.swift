@@ -23,16 +23,21 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
     ],
     targets: [
         .executableTarget(
             name: "kanaria",
             dependencies: [
-                "KanariaProxy", "KanariaDemo", "KanariaConfig", "KanariaPosix", "KanariaAdmin", "KanariaTLS",
+                "KanariaProxy", "KanariaDemo", "KanariaConfig", "KanariaPosix", "KanariaAdmin", "KanariaTLS", "KanariaLoad",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .target(name: "KanariaProxy", dependencies: ["KanariaPosix", "KanariaHTTP", "KanariaRouting", "KanariaTelemetry", "KanariaTLS", "KanariaHTTP2"], swiftSettings: hotPath),
+        .target(name: "KanariaLoad", dependencies: [
+            "KanariaPosix", "KanariaHTTP", "KanariaHTTP2", "KanariaConfig", "KanariaRouting",
+            .product(name: "Histogram", package: "hdrhistogram-swift"),
+        ]),
         .target(name: "KanariaAdmin", dependencies: ["KanariaHTTPServer", "KanariaTelemetry", "KanariaRouting"]),
         .target(name: "KanariaTelemetry", swiftSettings: hotPath),
         .target(name: "KanariaHTTP2", dependencies: ["CNghttp2", "KanariaHTTP"], swiftSettings: hotPath),
@@ -54,6 +59,7 @@ let package = Package(
         .testTarget(name: "KanariaHTTP2Tests", dependencies: ["KanariaHTTP2", "KanariaHTTP"]),
         .testTarget(name: "KanariaTLSTests", dependencies: ["KanariaTLS", "KanariaTestCertificates"]),
         .target(name: "KanariaTestCertificates", path: "Tests/KanariaTestCertificates"),
+        .testTarget(name: "KanariaLoadTests", dependencies: ["KanariaLoad"]),
         .testTarget(name: "KanariaTelemetryTests", dependencies: ["KanariaTelemetry"]),
     ]
 )

@@ -1,0 +1,216 @@
+import KanariaHTTP
+import KanariaPosix
+
+/// One lane of HTTP/1.1 load: a keep-alive connection that sends the template request, reads the answer, tells its
+/// version, and is free again; with `fresh`, each request opens a connection of its own and closes it after the
+/// answer. Edge-triggered: `readable`/`writable` remember readiness between events.
+final class HTTP1ClientConnection {
+    enum State { case closed, connecting, sending, awaiting, idle }
+
+    unowned(unsafe) let worker: LoadWorker
+    let lane: Int
+    private(set) var fd: Int32 = -1
+    private(set) var state = State.closed
+    private var inbound = ByteBuffer(capacity: 16 * 1024)
+    private var parser = ResponseHeadParser()
+    private var head = ResponseHead()
+    private var headDone = false
+    private var body = BodyTracker(framing: .none)
+    private var capture: [UInt8] = []
+    private var written = 0
+    private var readable = false
+    private var writable = false
+    private var version = VersionTable.other
+    /// When the current request was due (open loop) or sent (closed loop).
+    private(set) var intended: UInt64 = 0
+    /// Answers on the current connection (a reused connection closed by the server counts as a reset only when
+    /// it had carried none of this request's bytes back).
+    private var answeredOnConnection = 0
+
+    init(worker: LoadWorker, lane: Int) {
+        self.worker = worker
+        self.lane = lane
+        head.headers.reserveCapacity(32)
+    }
+
+    deinit {
+        if fd >= 0 { Syscall.close(fd) }
+        inbound.deallocate()
+    }
+
+    var isBusy: Bool { state == .connecting || state == .sending || state == .awaiting }
+
+    /// Starts a request that was due at `intended`.
+    func begin(intended: UInt64) {
+        self.intended = intended
+        written = 0
+        headDone = false
+        capture.removeAll(keepingCapacity: true)
+        if fd < 0 {
+            connect()
+        } else {
+            state = .sending
+            send()
+        }
+    }
+
+    private func connect() {
+        switch Socket.connect(to: worker.address) {
+        case .success(let fd):
+            self.fd = fd
+            readable = false
+            writable = false
+            answeredOnConnection = 0
+            state = .connecting
+            do {
+                try worker.epoll.add(fd, events: [.readable, .writable, .peerHangUp, .edgeTriggered], token: UInt64(lane))
+            } catch {
+                fail(.connect, errno: error.code)
+            }
+        case .failure(let error):
+            fail(.connect, errno: error.code)
+        }
+    }
+
+    func handle(_ events: EpollEvents) {
+        if !events.isDisjoint(with: [.readable, .peerHangUp, .hangUp, .error]) { readable = true }
+        if !events.isDisjoint(with: [.writable, .hangUp, .error]) { writable = true }
+        if state == .connecting {
+            guard writable else { return }
+            let error = Socket.pendingError(of: fd)
+            guard error == 0 else {
+                fail(.connect, errno: error)
+                return
+            }
+            worker.connected()
+            state = .sending
+        }
+        if state == .sending { send() }
+        if state == .awaiting || state == .idle { receive() }
+    }
+
+    private func send() {
+        let request = worker.requestBytes
+        while written < request.count && writable {
+            let result = request.withUnsafeBytes { Syscall.write(fd, UnsafeRawBufferPointer(rebasing: $0[written...])) }
+            switch result {
+            case .success(let n):
+                written += n
+                if written < request.count { writable = false }
+            case .failure(let error):
+                if error == .wouldBlock {
+                    writable = false
+                } else {
+                    fail(.reset, errno: error.code)
+                    return
+                }
+            }
+        }
+        if written == request.count {
+            state = .awaiting
+            receive()
+        }
+    }
+
+    private func receive() {
+        while readable && fd >= 0 {
+            if inbound.writableCount < 4096 {
+                inbound.compact()
+                if inbound.writableCount < 4096 { inbound.reserve(16 * 1024) }
+            }
+            let space = inbound.writableCount
+            switch Syscall.read(fd, into: inbound.writable) {
+            case .success(0):
+                readable = false
+                peerClosed()
+                return
+            case .success(let n):
+                if n < space { readable = false }
+                inbound.didWrite(n)
+                guard state == .awaiting else {
+                    close()  // bytes between requests: nobody asked for them
+                    return
+                }
+                process()
+            case .failure(let error):
+                if error == .wouldBlock {
+                    readable = false
+                } else {
+                    fail(.reset, errno: error.code)
+                    return
+                }
+            }
+        }
+    }
+
+    /// Parses the head, then passes over the body, as far as the bytes at hand go.
+    private func process() {
+        do throws(HTTPParseError) {
+            while !headDone {
+                guard try parser.parse(inbound.readable, requestMethod: worker.method, into: &head) else { return }
+                if head.isInformational {
+                    inbound.consume(head.headLength)
+                    head.headers.removeAll(keepingCapacity: true)
+                    continue
+                }
+                version = worker.classify(head: head, message: inbound.readable)
+                inbound.consume(head.headLength)
+                body = BodyTracker(framing: head.framing)
+                headDone = true
+            }
+            _ = try body.identify(in: inbound.readable)
+            let n = body.identified
+            if worker.capturesBody { capture.append(contentsOf: UnsafeRawBufferPointer(rebasing: inbound.readable[..<n]).prefix(64 * 1024 - capture.count)) }
+            inbound.consume(n)
+            body.forwarded(n)
+            if body.isComplete { finish() }
+        } catch {
+            fail(.protocol, errno: 0)
+        }
+    }
+
+    private func peerClosed() {
+        if state == .awaiting && headDone && body.sourceClosed() {
+            finish()
+            return
+        }
+        if state == .idle {
+            close()  // a keep-alive connection the server closed between requests
+            return
+        }
+        fail(.reset, errno: 0)
+    }
+
+    private func finish() {
+        if worker.capturesBody { version = capture.withUnsafeBytes { worker.classify(body: $0) } }
+        answeredOnConnection += 1
+        worker.answered(lane: lane, version: version, status: head.status, intended: intended)
+        head.headers.removeAll(keepingCapacity: true)
+        if head.keepAlive && !worker.fresh {
+            state = .idle
+        } else {
+            close()
+        }
+        inbound.clear()
+        worker.free(lane)
+    }
+
+    /// The current request failed with `kind`: counts it, drops the connection, frees the lane.
+    func fail(_ kind: TransportErrorKind, errno: Int32) {
+        let wasConnecting = state == .connecting
+        close()
+        worker.failed(lane: lane, kind: kind, errno: errno, whileConnecting: wasConnecting)
+    }
+
+    private func close() {
+        if fd >= 0 {
+            worker.epoll.remove(fd)
+            Syscall.close(fd)
+            fd = -1
+        }
+        state = .closed
+        inbound.clear()
+        parser.reset()
+        head.headers.removeAll(keepingCapacity: true)
+    }
+}
