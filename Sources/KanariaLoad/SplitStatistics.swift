@@ -10,7 +10,7 @@ public enum SplitStatistics {
 
     /// The Wilson score interval of a share: `successes` of `trials`, at confidence `z`.
     ///
-    /// 200 of 1000 at 99% gives [0.1696, 0.2345]; 0 of 1000 gives [0, 0.0066] (never below 0 or above 1, unlike
+    /// 200 of 1000 at 99% gives [0.1694, 0.2345]; 0 of 1000 gives [0, 0.0066] (never below 0 or above 1, unlike
     /// the normal approximation). 0 trials gives [0, 1].
     public static func wilsonInterval(successes: Int, trials: Int, z: Double = z99) -> (low: Double, high: Double) {
         guard trials > 0 else { return (0, 1) }
@@ -43,7 +43,7 @@ public enum SplitStatistics {
     /// The goodness-of-fit p-value: the chance of a statistic at least this large if the answers were drawn at
     /// random with the expected shares. `degreesOfFreedom` is the number of categories less one.
     ///
-    /// 80/20 expected, 800/200 observed: statistic 0, p = 1. 780/220: statistic 2.5, p = 0.114. 700/300: p ≈ 1.5e-15.
+    /// 80/20 expected, 800/200 observed: statistic 0, p = 1. 780/220: statistic 2.5, p = 0.114. 700/300: statistic 62.5, p = 2.7e-15.
     public static func pValue(chiSquare statistic: Double, degreesOfFreedom: Int) -> Double {
         guard degreesOfFreedom > 0 else { return 1 }
         guard statistic.isFinite else { return 0 }
