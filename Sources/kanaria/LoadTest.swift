@@ -64,6 +64,12 @@ struct LoadTest: ParsableCommand {
     @Option(help: "The expected split, VERSION=WEIGHT,…: e.g. v1=80,v2=20.")
     var expect: String?
 
+    @Option(name: .customLong("expect-from"), help: "Take the expected split from this Istio configuration (file or folder, repeatable): the weights of the route the request matches.")
+    var expectFrom: [String] = []
+
+    @Option(name: .customLong("gateway-port"), help: "With --expect-from: the Gateway port the URL reaches (default: a server on the URL's port, else the first).")
+    var gatewayPort: Int?
+
     @Option(name: .customLong("max-deviation"), help: "Gate: fail when a version's share is further than this many percentage points from its expected share.")
     var maxDeviation: Double?
 
@@ -77,7 +83,8 @@ struct LoadTest: ParsableCommand {
     var json = false
 
     func run() throws {
-        let plan = try usage { () throws(UsageError) in try makePlan() }
+        var origin: String?
+        let plan = try usage { () throws(UsageError) in try makePlan(origin: &origin) }
         let limits = GateLimits(maxDeviationPoints: maxDeviation, maxErrorRatePercent: maxErrorRate)
         let board = ProgressBoard(threads: plan.threads)
         let sampler = ProgressSampler(board: board, expected: plan.expected, printTo: isTerminal(2) ? 2 : nil)
@@ -96,12 +103,12 @@ struct LoadTest: ParsableCommand {
         if json {
             say(report.json)
         } else {
-            say(String(report.text(title: title(plan)).dropLast()))
+            say(String(report.text(title: title(plan) + (origin.map { "\n" + $0 } ?? "")).dropLast()))
         }
         if !report.gatePassed { throw ExitCode(1) }
     }
 
-    private func makePlan() throws(UsageError) -> LoadPlan {
+    private func makePlan(origin: inout String?) throws(UsageError) -> LoadPlan {
         let target = try LoadTarget(parsing: url)
         guard target.scheme == .http else { throw UsageError("\(url): https is not supported yet; use http://") }
         guard connections >= 1 else { throw UsageError("--connections must be at least 1") }
@@ -111,15 +118,22 @@ struct LoadTest: ParsableCommand {
         if let rate, !(rate > 0) { throw UsageError("--rate must be above 0") }
         if let duration, !(duration > 0) { throw UsageError("--duration must be above 0") }
         if let requests, requests < 1 { throw UsageError("--requests must be at least 1") }
-        let expected = try expect.map { text throws(UsageError) in try ExpectedSplit(parsing: text) }
-        if maxDeviation != nil && expected == nil { throw UsageError("--max-deviation needs an expected split (--expect)") }
+        guard expect == nil || expectFrom.isEmpty else { throw UsageError("give --expect or --expect-from, not both") }
+        var fields: [(name: String, value: String)] = []
+        for header in headers { fields.append(try RequestTemplate.header(parsing: header)) }
+        var expected = try expect.map { text throws(UsageError) in try ExpectedSplit(parsing: text) }
+        if !expectFrom.isEmpty {
+            let request = RequestTemplate(method: method, target: target, headers: fields)
+            let found = try ExpectedSplit.from(configuration: expectFrom, request: request, gatewayPort: gatewayPort)
+            expected = found.split
+            origin = "expected split from \(found.origin): " + found.split.entries.map { "\($0.version)=\($0.weight)" }.joined(separator: ",")
+        }
+        if maxDeviation != nil && expected == nil { throw UsageError("--max-deviation needs an expected split (--expect or --expect-from)") }
         var body: [UInt8] = []
         if let bodyFile {
             guard let bytes = readWholeFile(bodyFile) else { throw UsageError("--body-file \(bodyFile): cannot read the file") }
             body = bytes
         }
-        var fields: [(name: String, value: String)] = []
-        for header in headers { fields.append(try RequestTemplate.header(parsing: header)) }
         let source: VersionSource = try versionBody.map { pattern throws(UsageError) in try VersionSource.body(checking: pattern) }
             ?? .header(versionHeader.lowercased())
         let budget: RequestSchedule.Budget = duration.map { .duration(UInt64($0 * 1e9)) } ?? .requests(requests ?? 1000)

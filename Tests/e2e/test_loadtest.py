@@ -243,3 +243,47 @@ def test_progress_line_only_on_a_terminal(mesh, start_proxy, kanaria_bin):
         os.close(master)
     text = seen.decode()
     assert "requests" in text and "v1 " in text and "v2 " in text and "/s" in text, repr(text)
+
+
+CANARY_ROUTES = """  - match:
+    - headers:
+        x-canary:
+          exact: "yes"
+    route:
+    - destination:
+        host: nodejs
+        subset: v2
+  - route:
+    - destination:
+        host: nodejs
+        subset: v1
+      weight: 70
+    - destination:
+        host: nodejs
+        subset: v2
+      weight: 30
+"""
+
+
+def test_expected_split_from_the_configuration(tmp_path, upstreams, start_proxy, kanaria_bin, kanaria_only):
+    """--expect-from takes the weights of the route the request matches, with the subsets' version labels."""
+    v1, v2 = upstreams("v1"), upstreams("v2")
+    config = write_config(tmp_path / "config", {"v1": [v1.port], "v2": [v2.port]},
+                          tutorial_istio(CANARY_ROUTES, {"v1": "v1", "v2": "v2"}))
+    proxy = start_proxy(config)
+    run = loadtest(kanaria_bin, proxy.url("/"), "--requests", "500", "--expect-from", str(config.dir), "--max-deviation", "0")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert 'expected split from route 1 "nodejs.1" of VirtualService default/nodejs: v1=70,v2=30' in run.stdout, run.stdout
+    run = loadtest(kanaria_bin, proxy.url("/"), "--requests", "100", "--header", "x-canary: yes",
+                   "--expect-from", str(config.dir), "--max-deviation", "0", "--json")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert run.counts() == {"v2": 100}
+    assert run.report["versions"]["v2"]["expected"] == 1
+
+
+def test_expect_from_a_configuration_with_errors_is_a_usage_error(tmp_path, kanaria_bin):
+    (tmp_path / "bad.yaml").write_text("apiVersion: networking.istio.io/v1beta1\nkind: VirtualService\nmetadata:\n  name: x\n"
+                                       "spec:\n  hosts: [x]\n  http:\n  - route:\n    - destination:\n        host: x\n      wieght: 1\n")
+    run = loadtest(kanaria_bin, "http://127.0.0.1:9/", "--expect-from", str(tmp_path), timeout=30)
+    assert run.returncode == 2, run.stderr
+    assert 'unknown field "wieght"; did you mean "weight"?' in run.stderr, run.stderr
