@@ -35,7 +35,7 @@ let package = Package(
         ),
         .target(name: "KanariaProxy", dependencies: ["KanariaPosix", "KanariaHTTP", "KanariaRouting", "KanariaTelemetry", "KanariaTLS", "KanariaHTTP2"], swiftSettings: hotPath),
         .target(name: "KanariaLoad", dependencies: [
-            "KanariaPosix", "KanariaHTTP", "KanariaHTTP2", "KanariaConfig", "KanariaRouting",
+            "KanariaPosix", "KanariaHTTP", "KanariaHTTP2", "KanariaConfig", "KanariaRouting", "KanariaTLS",
             .product(name: "Histogram", package: "hdrhistogram-swift"),
         ]),
         .target(name: "KanariaAdmin", dependencies: ["KanariaHTTPServer", "KanariaTelemetry", "KanariaRouting"]),

@@ -5,13 +5,14 @@ import KanariaPosix
 /// version, and is free again; with `fresh`, each request opens a connection of its own and closes it after the
 /// answer. Edge-triggered: `readable`/`writable` remember readiness between events.
 final class HTTP1ClientConnection {
-    enum State { case closed, connecting, sending, awaiting, idle }
+    enum State { case closed, connecting, handshaking, sending, awaiting, idle }
 
     unowned(unsafe) let worker: LoadWorker
     let lane: Int
     private(set) var fd: Int32 = -1
     private(set) var state = State.closed
     private var inbound = ByteBuffer(capacity: 16 * 1024)
+    private var io = ConnectionIO(tls: nil)
     private var parser = ResponseHeadParser()
     private var head = ResponseHead()
     private var headDone = false
@@ -36,9 +37,10 @@ final class HTTP1ClientConnection {
     deinit {
         if fd >= 0 { Syscall.close(fd) }
         inbound.deallocate()
+        io.deallocate()
     }
 
-    var isBusy: Bool { state == .connecting || state == .sending || state == .awaiting }
+    var isBusy: Bool { state != .closed && state != .idle }
 
     /// Starts a request that was due at `intended`.
     func begin(intended: UInt64) {
@@ -61,6 +63,8 @@ final class HTTP1ClientConnection {
             readable = false
             writable = false
             answeredOnConnection = 0
+            io.deallocate()
+            io = ConnectionIO(tls: worker.makeTLS())
             state = .connecting
             do {
                 try worker.epoll.add(fd, events: [.readable, .writable, .peerHangUp, .edgeTriggered], token: UInt64(lane))
@@ -82,17 +86,29 @@ final class HTTP1ClientConnection {
                 fail(.connect, errno: error)
                 return
             }
-            worker.connected()
-            state = .sending
+            state = .handshaking
+            io.flush(fd)
+            if io.isReady { return becameReady() }
         }
+        if writable && io.hasPendingOutput, case .failure(let error) = io.flush(fd) {
+            if error == .wouldBlock { writable = false } else { return fail(.reset, errno: error.code) }
+        }
+        if state == .handshaking { receive() }
         if state == .sending { send() }
         if state == .awaiting || state == .idle { receive() }
+    }
+
+    /// TLS (if any) is established: the request can go.
+    private func becameReady() {
+        worker.connected()
+        state = .sending
+        send()
     }
 
     private func send() {
         let request = worker.requestBytes
         while written < request.count && writable {
-            let result = request.withUnsafeBytes { Syscall.write(fd, UnsafeRawBufferPointer(rebasing: $0[written...])) }
+            let result = request.withUnsafeBytes { io.write(fd, UnsafeRawBufferPointer(rebasing: $0[written...])) }
             switch result {
             case .success(let n):
                 written += n
@@ -118,27 +134,28 @@ final class HTTP1ClientConnection {
                 inbound.compact()
                 if inbound.writableCount < 4096 { inbound.reserve(16 * 1024) }
             }
-            let space = inbound.writableCount
-            switch Syscall.read(fd, into: inbound.writable) {
-            case .success(0):
+            switch io.read(fd, into: &inbound) {
+            case .closed:
                 readable = false
                 peerClosed()
                 return
-            case .success(let n):
-                if n < space { readable = false }
-                inbound.didWrite(n)
+            case .failed(let reason):
+                return fail(.protocol, errno: 0, detail: "TLS: \(reason)")
+            case .nothing:
+                readable = false
+                if state == .handshaking && io.isReady { becameReady() }
+            case .data(let n, let drained):
+                if drained { readable = false }
+                if state == .handshaking {
+                    if io.isReady { becameReady() }
+                    continue
+                }
+                guard n > 0 else { continue }
                 guard state == .awaiting else {
                     close()  // bytes between requests: nobody asked for them
                     return
                 }
                 process()
-            case .failure(let error):
-                if error == .wouldBlock {
-                    readable = false
-                } else {
-                    fail(.reset, errno: error.code)
-                    return
-                }
             }
         }
     }
@@ -196,10 +213,10 @@ final class HTTP1ClientConnection {
     }
 
     /// The current request failed with `kind`: counts it, drops the connection, frees the lane.
-    func fail(_ kind: TransportErrorKind, errno: Int32) {
-        let wasConnecting = state == .connecting
+    func fail(_ kind: TransportErrorKind, errno: Int32, detail: String? = nil) {
+        let wasConnecting = state == .connecting || state == .handshaking
         close()
-        worker.failed(lane: lane, kind: kind, errno: errno, whileConnecting: wasConnecting)
+        worker.failed(lane: lane, kind: kind, errno: errno, whileConnecting: wasConnecting, detail: detail)
     }
 
     private func close() {

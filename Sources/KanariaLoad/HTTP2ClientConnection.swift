@@ -6,7 +6,7 @@ import KanariaPosix
 /// KanariaHTTP2's client session. Answers are recorded on the lane in the order their streams were opened, so that
 /// windows follow the order the proxy saw the requests in, whatever order the answers come back in.
 final class HTTP2ClientConnection {
-    enum State { case closed, connecting, active }
+    enum State { case closed, connecting, handshaking, active }
 
     private struct Exchange {
         var intended: UInt64
@@ -28,6 +28,7 @@ final class HTTP2ClientConnection {
     /// Requests due before the connection was ready, by intended time.
     private var waiting: [UInt64] = []
     private var inbound = ByteBuffer(capacity: 32 * 1024)
+    private var io = ConnectionIO(tls: nil)
     private var chunks: [UnsafeRawBufferPointer] = []
     private let writer = VectorWriter(capacity: 64)
     private var readable = false
@@ -54,6 +55,7 @@ final class HTTP2ClientConnection {
     deinit {
         if fd >= 0 { Syscall.close(fd) }
         inbound.deallocate()
+        io.deallocate()
     }
 
     /// Requests in flight or waiting for the connection.
@@ -66,7 +68,7 @@ final class HTTP2ClientConnection {
         waiting.append(intended)
         switch state {
         case .closed: connect()
-        case .connecting: break
+        case .connecting, .handshaking: break
         case .active:
             submitWaiting()
             flush()
@@ -80,6 +82,8 @@ final class HTTP2ClientConnection {
             self.fd = fd
             readable = false
             writable = false
+            io.deallocate()
+            io = ConnectionIO(tls: worker.makeTLS())
             state = .connecting
             do {
                 try worker.epoll.add(fd, events: [.readable, .writable, .peerHangUp, .edgeTriggered], token: UInt64(lane))
@@ -101,14 +105,28 @@ final class HTTP2ClientConnection {
                 failAll(.connect, errno: error, connecting: true)
                 return
             }
-            worker.connected()
-            state = .active
-            session = HTTP2Session(role: .client, configuration: Self.configuration)
-            submitWaiting()
+            state = .handshaking
+            io.flush(fd)
+            if io.isReady { becameReady() }
         }
+        if writable && io.hasPendingOutput, case .failure(let error) = io.flush(fd) {
+            if error == .wouldBlock { writable = false } else { return failAll(.reset, errno: error.code, connecting: false) }
+        }
+        if state == .handshaking { receive() }
         guard state == .active else { return }
         receive()
         flush()
+    }
+
+    /// TLS (if any) is established and agreed on h2: the session starts and the waiting requests go.
+    private func becameReady() {
+        if let tls = io.tls, tls.negotiatedProtocol != .http2 {
+            return failAll(.protocol, errno: 0, connecting: true, detail: "the server did not agree to h2 by ALPN")
+        }
+        worker.connected()
+        state = .active
+        session = HTTP2Session(role: .client, configuration: Self.configuration)
+        submitWaiting()
     }
 
     /// Windows as large as the answers need: a load generator reads every byte at once.
@@ -138,32 +156,30 @@ final class HTTP2ClientConnection {
     }
 
     private func receive() {
-        guard let session else { return }
-        while readable && state == .active {
-            let space = inbound.writableCount
-            switch Syscall.read(fd, into: inbound.writable) {
-            case .success(0):
+        while readable && (state == .active || state == .handshaking) {
+            switch io.read(fd, into: &inbound) {
+            case .closed:
                 readable = false
-                failAll(.reset, errno: 0, connecting: false)
-                return
-            case .success(let n):
-                if n < space { readable = false }
-                inbound.didWrite(n)
+                return failAll(.reset, errno: 0, connecting: state == .handshaking)
+            case .failed(let reason):
+                return failAll(.protocol, errno: 0, connecting: state == .handshaking, detail: "TLS: \(reason)")
+            case .nothing:
+                readable = false
+                if state == .handshaking && io.isReady { becameReady() }
+            case .data(_, let drained):
+                if drained { readable = false }
+                if state == .handshaking {
+                    if io.isReady { becameReady() }
+                    if state != .active { continue }
+                }
+                guard let session, !inbound.isEmpty else { continue }
                 do throws(HTTP2Error) {
                     try session.receive(inbound.readable)
                 } catch {
-                    failAll(.protocol, errno: 0, connecting: false)
-                    return
+                    return failAll(.protocol, errno: 0, connecting: false)
                 }
                 inbound.clear()
                 processEvents()
-            case .failure(let error):
-                if error == .wouldBlock {
-                    readable = false
-                } else {
-                    failAll(.reset, errno: error.code, connecting: false)
-                    return
-                }
             }
         }
     }
@@ -238,7 +254,7 @@ final class HTTP2ClientConnection {
             guard state == .active, session.pendingOutputBytes > 0, writable else { return }
             chunks.removeAll(keepingCapacity: true)
             let total = session.gatherOutput(into: &chunks, maxChunks: writer.capacity)
-            switch writer.write(fd, chunks) {
+            switch write(chunks) {
             case .success(let n):
                 if n < total { writable = false }
                 session.didWrite(n)
@@ -252,21 +268,38 @@ final class HTTP2ClientConnection {
         }
     }
 
+    /// Writes the session's output: in one sendmsg in clear, or record by record through TLS.
+    private func write(_ chunks: [UnsafeRawBufferPointer]) -> Result<Int, Errno> {
+        guard io.tls != nil else { return writer.write(fd, chunks) }
+        var taken = 0
+        for chunk in chunks {
+            switch io.write(fd, chunk) {
+            case .success(let n):
+                taken += n
+                if n < chunk.count { return .success(taken) }
+            case .failure(let error):
+                return taken > 0 ? .success(taken) : .failure(error)
+            }
+        }
+        return .success(taken)
+    }
+
     /// Fails the requests in flight for longer than the timeout (their intended time is before `cutoff`): the
     /// connection is dropped, since its streams' answers can no longer be told apart from late ones.
     func expire(olderThan cutoff: UInt64) {
-        let late = open.values.contains { $0.intended < cutoff } || (state == .connecting && waiting.contains { $0 < cutoff })
-        if late { failAll(.timeout, errno: 0, connecting: state == .connecting) }
+        let opening = state == .connecting || state == .handshaking
+        let late = open.values.contains { $0.intended < cutoff } || (opening && waiting.contains { $0 < cutoff })
+        if late { failAll(.timeout, errno: 0, connecting: opening) }
     }
 
     /// Every request in flight or waiting fails with `kind`; the connection closes.
-    private func failAll(_ kind: TransportErrorKind, errno: Int32, connecting: Bool) {
+    private func failAll(_ kind: TransportErrorKind, errno: Int32, connecting: Bool, detail: String? = nil) {
         let count = open.count + waiting.count
         for exchange in open.values.sorted(by: { $0.sequence < $1.sequence }) { record(sequence: exchange.sequence, version: nil) }
         open.removeAll(keepingCapacity: true)
         waiting.removeAll(keepingCapacity: true)
         close()
-        if count > 0 { worker.failed(lane: lane, kind: kind, errno: errno, whileConnecting: connecting, count: count) }
+        if count > 0 { worker.failed(lane: lane, kind: kind, errno: errno, whileConnecting: connecting, count: count, detail: detail) }
     }
 
     private func close() {

@@ -1,3 +1,5 @@
+import KanariaTLS
+
 /// Everything a run needs, as the command line gave it.
 public struct LoadPlan: Sendable {
     public enum Wire: Sendable, Equatable {
@@ -19,11 +21,13 @@ public struct LoadPlan: Sendable {
     public var expected: ExpectedSplit?
     /// A request with no whole answer after this long fails with `timeout`.
     public var timeoutNanoseconds: UInt64
+    /// For https targets: how the server is checked and what ALPN offers (h2 for `.http2`, http/1.1 otherwise).
+    public var tls: TLSClientContext?
 
     public init(template: RequestTemplate, wire: Wire = .http1(fresh: false), connections: Int = 1, threads: Int = 1,
                 rate: Double? = nil, budget: RequestSchedule.Budget = .requests(1000),
                 versionSource: VersionSource = .header("x-version"), expected: ExpectedSplit? = nil,
-                timeoutNanoseconds: UInt64 = 10_000_000_000) {
+                timeoutNanoseconds: UInt64 = 10_000_000_000, tls: TLSClientContext? = nil) {
         self.template = template
         self.wire = wire
         self.connections = connections
@@ -33,6 +37,7 @@ public struct LoadPlan: Sendable {
         self.versionSource = versionSource
         self.expected = expected
         self.timeoutNanoseconds = timeoutNanoseconds
+        self.tls = tls
     }
 
     /// Thread `index`'s share of a total split over `threads`: 10 over 3 gives 4, 3, 3.

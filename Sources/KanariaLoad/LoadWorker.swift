@@ -1,5 +1,6 @@
 import KanariaHTTP
 import KanariaPosix
+import KanariaTLS
 
 /// One load thread: its own epoll loop over its connections, its own schedule and its own tally, shared with no
 /// other thread until the run ends (progress is published under a lock ten times a second).
@@ -196,17 +197,23 @@ public final class LoadWorker {
     }
 
     /// `count` requests of `lane` failed with `kind`; the lane rests before it is used again.
-    func failed(lane: Int, kind: TransportErrorKind, errno: Int32, whileConnecting: Bool, count: Int = 1) {
+    func failed(lane: Int, kind: TransportErrorKind, errno: Int32, whileConnecting: Bool, count: Int = 1, detail: String? = nil) {
         inFlight -= count
         for _ in 0..<count { tally.recordError(kind) }
-        if kind == .connect {
+        if whileConnecting {
             connectFailures += 1
             if !everConnected && connectFailures >= max(1, http1.count + http2.count) {
-                fatal = "cannot connect to \(address): \(errno != 0 ? Errno(errno).description : "connection failed")"
+                let why = detail ?? (errno != 0 ? Errno(errno).description : "connection failed")
+                fatal = "cannot connect to \(address): \(why)"
             }
         }
         free.removeAll { $0 == lane }
         resting.append((lane, now + Self.retryDelay))
+    }
+
+    /// The TLS side of a new connection, for https targets.
+    func makeTLS() -> TLSClientConnection? {
+        plan.tls.map { TLSClientConnection(context: $0, serverName: plan.template.target.host) }
     }
 
     // MARK: Versions

@@ -1,6 +1,7 @@
 import ArgumentParser
 import KanariaLoad
 import KanariaPosix
+import KanariaTLS
 
 #if canImport(Glibc)
 import Glibc
@@ -37,11 +38,17 @@ struct LoadTest: ParsableCommand {
     @Option(name: [.customShort("t"), .long], help: "Event-loop threads (default: one per CPU, at most one per connection).")
     var threads: Int?
 
-    @Flag(help: "Speak HTTP/2 (h2c with prior knowledge).")
+    @Flag(help: "Speak HTTP/2: h2c with prior knowledge on http, h2 by ALPN on https.")
     var http2 = false
 
     @Option(help: "HTTP/2 streams in flight per connection.")
     var streams: Int = 1
+
+    @Option(help: "https: trust the CA certificates in this PEM file (default: the system's).")
+    var cacert: String?
+
+    @Flag(name: [.customShort("k"), .long], help: "https: do not check the server's certificate.")
+    var insecure = false
 
     @Flag(help: "Open a new connection for every request (HTTP/1.1).")
     var fresh = false
@@ -110,7 +117,15 @@ struct LoadTest: ParsableCommand {
 
     private func makePlan(origin: inout String?) throws(UsageError) -> LoadPlan {
         let target = try LoadTarget(parsing: url)
-        guard target.scheme == .http else { throw UsageError("\(url): https is not supported yet; use http://") }
+        var tls: TLSClientContext?
+        if target.scheme == .https {
+            let verification: TLSClientContext.Verification = insecure ? .insecure : cacert.map { .caFile($0) } ?? .systemDefault
+            do {
+                tls = try TLSClientContext(verification: verification, applicationProtocols: http2 ? [.http2] : [.http1_1])
+            } catch {
+                throw UsageError("--cacert \(error)")
+            }
+        }
         guard connections >= 1 else { throw UsageError("--connections must be at least 1") }
         guard streams >= 1 else { throw UsageError("--streams must be at least 1") }
         guard !(fresh && http2) else { throw UsageError("--fresh is for HTTP/1.1; HTTP/2 multiplexes streams on a connection") }
@@ -142,14 +157,14 @@ struct LoadTest: ParsableCommand {
         return LoadPlan(template: RequestTemplate(method: method, target: target, headers: fields, body: body),
                         wire: http2 ? .http2(streams: streams) : .http1(fresh: fresh),
                         connections: connections, threads: threadCount, rate: rate, budget: budget,
-                        versionSource: source, expected: expected, timeoutNanoseconds: UInt64(timeout * 1e9))
+                        versionSource: source, expected: expected, timeoutNanoseconds: UInt64(timeout * 1e9), tls: tls)
     }
 
     private func title(_ plan: LoadPlan) -> String {
         let wire: String
         switch plan.wire {
-        case .http1(let fresh): wire = fresh ? "HTTP/1.1, a fresh connection per request" : "HTTP/1.1 keep-alive"
-        case .http2(let streams): wire = "HTTP/2, \(streams) stream\(streams == 1 ? "" : "s") per connection"
+        case .http1(let fresh): wire = (fresh ? "HTTP/1.1, a fresh connection per request" : "HTTP/1.1 keep-alive") + (plan.tls == nil ? "" : " over TLS")
+        case .http2(let streams): wire = "HTTP/2 (\(plan.tls == nil ? "h2c" : "h2 over TLS")), \(streams) stream\(streams == 1 ? "" : "s") per connection"
         }
         let loop = plan.rate.map { "open loop at \(Int($0))/s" } ?? "closed loop"
         return "kanaria loadtest \(url): \(loop), \(plan.connections) connection\(plan.connections == 1 ? "" : "s"), "
