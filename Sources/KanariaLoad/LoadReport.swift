@@ -127,3 +127,20 @@ public struct LoadReport: Sendable {
         return failures
     }
 }
+
+extension LoadTally {
+    /// Every answer's latency in one histogram (for `--histogram`).
+    public var allLatencies: LatencyHistogram {
+        var all = makeLatencyHistogram()
+        for version in perVersion { all.add(version.latency) }
+        return all
+    }
+
+    /// HdrHistogram's percentile distribution of all latencies, in milliseconds (the `.hgrm` text HdrHistogram's
+    /// plotter reads, with its Mean/Max/Total count footer).
+    public var latencyDistribution: String {
+        var text = ""
+        allLatencies.outputPercentileDistribution(to: &text, outputValueUnitScalingRatio: 1000)
+        return text
+    }
+}

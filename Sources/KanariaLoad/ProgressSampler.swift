@@ -20,6 +20,7 @@ public final class ProgressSampler: @unchecked Sendable {
     private let printTo: Int32?
     private let stopping = Atomic<Bool>(false)
     private var thread: PosixThread?
+    private var startedAt: UInt64 = 0
     /// Valid once `stop()` has returned.
     public private(set) var samples: [Sample] = []
 
@@ -31,6 +32,8 @@ public final class ProgressSampler: @unchecked Sendable {
 
     public func start() {
         let start = monotonicNanoseconds()
+        startedAt = start
+        samples = [Sample(elapsed: 0, snapshot: ProgressBoard.Snapshot())]
         thread = PosixThread.spawn(name: "kanaria-progress") { [self] in
             var ticks = 0
             while !stopping.load(ordering: .acquiring) {
@@ -45,10 +48,12 @@ public final class ProgressSampler: @unchecked Sendable {
         }
     }
 
+    /// Stops sampling and takes a last sample (the threads publish their final counts before they end).
     public func stop() {
         stopping.store(true, ordering: .releasing)
         thread?.join()
         thread = nil
+        samples.append(Sample(elapsed: Double(monotonicNanoseconds() - startedAt) / 1e9, snapshot: board.read()))
     }
 
     /// `\r  3.0 s  12,345 requests  4,115/s  v1 80.0%  v2 20.0%  errors 0`.

@@ -89,6 +89,12 @@ struct LoadTest: ParsableCommand {
     @Flag(help: "Print one JSON object instead of the report.")
     var json = false
 
+    @Option(help: "Write every answer's latency to this file as HdrHistogram's percentile distribution (ms).")
+    var histogram: String?
+
+    @Option(help: "Write an SVG chart of each version's share over time against its expected share.")
+    var chart: String?
+
     func run() throws {
         var origin: String?
         let plan = try usage { () throws(UsageError) in try makePlan(origin: &origin) }
@@ -105,6 +111,12 @@ struct LoadTest: ParsableCommand {
             throw ExitCode(1)
         }
         sampler.stop()
+        if let histogram, !writeWholeFile(histogram, outcome.tally.latencyDistribution) {
+            complain("kanaria loadtest: --histogram \(histogram): cannot write the file")
+        }
+        if let chart, !writeWholeFile(chart, ShareChart(samples: sampler.samples, expected: plan.expected).svg) {
+            complain("kanaria loadtest: --chart \(chart): cannot write the file")
+        }
         let report = LoadReport(tally: outcome.tally, expected: plan.expected, limits: limits,
                                 durationSeconds: outcome.durationSeconds, targetRate: plan.rate)
         if json {
@@ -195,4 +207,13 @@ private func readWholeFile(_ path: String) -> [UInt8]? {
         if n == 0 { return bytes }
         bytes += chunk[..<n]
     }
+}
+
+/// Writes `text` to `path` (created or truncated); false when that fails.
+private func writeWholeFile(_ path: String, _ text: String) -> Bool {
+    let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+    guard fd >= 0 else { return false }
+    defer { close(fd) }
+    var text = text
+    return text.withUTF8 { Syscall.writeAll(fd, UnsafeRawBufferPointer($0)) }
 }

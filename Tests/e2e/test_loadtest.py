@@ -287,3 +287,22 @@ def test_expect_from_a_configuration_with_errors_is_a_usage_error(tmp_path, kana
     run = loadtest(kanaria_bin, "http://127.0.0.1:9/", "--expect-from", str(tmp_path), timeout=30)
     assert run.returncode == 2, run.stderr
     assert 'unknown field "wieght"; did you mean "weight"?' in run.stderr, run.stderr
+
+
+def test_histogram_and_chart_files(mesh, start_proxy, kanaria_bin, tmp_path):
+    config, _, _ = mesh
+    proxy = start_proxy(config)
+    histogram, chart = tmp_path / "latency.hgrm", tmp_path / "shares.svg"
+    run = loadtest(kanaria_bin, proxy.url("/"), "--duration", "1.5", "--expect", "v1=80,v2=20",
+                   "--histogram", str(histogram), "--chart", str(chart), "--json")
+    assert run.returncode == 0, run.stderr
+    lines = histogram.read_text().splitlines()
+    assert lines[0].split() == ["Value", "Percentile", "TotalCount", "1/(1-Percentile)"]
+    total = int(lines[-2].split("Total count    =")[1].strip(" ]"))
+    assert total == run.report["requests"]
+    svg = chart.read_text()
+    assert svg.startswith("<svg xmlns=\"http://www.w3.org/2000/svg\"") and svg.endswith("</svg>\n")
+    assert svg.count('class="observed"') == 2 and svg.count('class="expected"') == 2
+    assert "v1 (expected 80.0%)" in svg
+    # nothing fetched from elsewhere: the chart is self-contained
+    assert "href" not in svg and "<script" not in svg
