@@ -14,7 +14,7 @@ import time
 import pytest
 
 from harness.loadtest import loadtest
-from harness.proxy import Nginx, tutorial_istio, write_config
+from harness.proxy import REPO, Nginx, OutputReader, free_port, tutorial_istio, write_config
 from harness.upstream import closed_port
 
 JSON_KEYS = {"requests", "errors", "errors_by_kind", "duration_s", "rate", "versions", "windows", "p_value", "gate"}
@@ -306,3 +306,32 @@ def test_histogram_and_chart_files(mesh, start_proxy, kanaria_bin, tmp_path):
     assert "v1 (expected 80.0%)" in svg
     # nothing fetched from elsewhere: the chart is self-contained
     assert "href" not in svg and "<script" not in svg
+
+
+def test_readme_measure_the_split_against_kanaria_demo(kanaria_bin):
+    """The README's "Measure the split" command, run against `kanaria demo`: the lines it shows, timings aside."""
+    port = free_port()
+    proc = subprocess.Popen([str(kanaria_bin), "demo", "--port", str(port), "--admin", "127.0.0.1:0"],
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    output = OutputReader(proc)
+    try:
+        url = f"http://127.0.0.1:{port}/"
+        assert output.wait_for(lambda lines: any(url in line for line in lines), 30, proc), output.text()
+        run = loadtest(kanaria_bin, f"{url}sharks", "--requests", "1000", "--expect-from", str(REPO / "config"),
+                       "--max-deviation", "1")
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    assert run.returncode == 0, run.stdout + run.stderr
+    readme = (REPO / "README.md").read_text()
+    section = readme[readme.index("## Measure the split"):]
+    shown = section[section.index("$ kanaria loadtest"):section.index("gate: passed")].splitlines()
+    assert shown[0] == "$ kanaria loadtest http://127.0.0.1:8080/sharks --requests 1000 --expect-from config/ --max-deviation 1"
+    got = run.stdout.replace(f"127.0.0.1:{port}", "127.0.0.1:8080").splitlines()
+    timing = ("1000 requests in", "v1 ", "v2 ")  # lines with times in them: compared up to their first timing
+    for want, have in zip(shown[1:], got):
+        if want.startswith(timing):
+            assert have.split()[:6] == want.split()[:6] or have.startswith("1000 requests in"), (want, have)
+        else:
+            assert have == want
+    assert got[-1] == "gate: passed"
