@@ -94,4 +94,41 @@ struct ConnectionIO {
 
     /// Whether TLS output is still waiting for the socket.
     var hasPendingOutput: Bool { (tls?.pendingCiphertext.count ?? 0) > 0 }
+
+    /// What a connecting socket's first writability means.
+    enum ConnectStep {
+        /// Not writable yet.
+        case waiting
+        /// The connection was refused (or failed): SO_ERROR's errno.
+        case refused(Int32)
+        /// TCP is up; the TLS hello (if any) is on its way.
+        case established
+    }
+
+    /// Checks a non-blocking connect once the socket is writable, and starts TLS.
+    mutating func completeConnect(_ fd: Int32, writable: Bool) -> ConnectStep {
+        guard writable else { return .waiting }
+        let error = Socket.pendingError(of: fd)
+        guard error == 0 else { return .refused(error) }
+        flush(fd)
+        return .established
+    }
+
+    /// Sends TLS output left over from an earlier write, if the socket takes it. Returns a hard error.
+    mutating func flushLeftover(_ fd: Int32, writable: inout Bool) -> Errno? {
+        guard writable && hasPendingOutput, case .failure(let error) = flush(fd) else { return nil }
+        writable = false
+        return error == .wouldBlock ? nil : error
+    }
+}
+
+/// A connection's edge-triggered readiness, remembered between epoll events until a read or write drains it.
+struct Readiness {
+    var readable = false
+    var writable = false
+
+    mutating func note(_ events: EpollEvents) {
+        if !events.isDisjoint(with: [.readable, .peerHangUp, .hangUp, .error]) { readable = true }
+        if !events.isDisjoint(with: [.writable, .hangUp, .error]) { writable = true }
+    }
 }

@@ -3,7 +3,7 @@ import KanariaPosix
 
 /// One lane of HTTP/1.1 load: a keep-alive connection that sends the template request, reads the answer, tells its
 /// version, and is free again; with `fresh`, each request opens a connection of its own and closes it after the
-/// answer. Edge-triggered: `readable`/`writable` remember readiness between events.
+/// answer. Edge-triggered: `ready` remembers readiness between events.
 final class HTTP1ClientConnection {
     enum State { case closed, connecting, handshaking, sending, awaiting, idle }
 
@@ -19,8 +19,7 @@ final class HTTP1ClientConnection {
     private var body = BodyTracker(framing: .none)
     private var capture: [UInt8] = []
     private var written = 0
-    private var readable = false
-    private var writable = false
+    private var ready = Readiness()
     private var version = VersionTable.other
     /// When the current request was due (open loop) or sent (closed loop).
     private(set) var intended: UInt64 = 0
@@ -57,42 +56,31 @@ final class HTTP1ClientConnection {
     }
 
     private func connect() {
-        switch Socket.connect(to: worker.address) {
-        case .success(let fd):
-            self.fd = fd
-            readable = false
-            writable = false
-            answeredOnConnection = 0
+        switch worker.open(lane: lane) {
+        case .success(let opened):
+            fd = opened.fd
             io.deallocate()
-            io = ConnectionIO(tls: worker.makeTLS())
+            io = opened.io
+            ready = Readiness()
+            answeredOnConnection = 0
             state = .connecting
-            do {
-                try worker.epoll.add(fd, events: [.readable, .writable, .peerHangUp, .edgeTriggered], token: UInt64(lane))
-            } catch {
-                fail(.connect, errno: error.code)
-            }
         case .failure(let error):
             fail(.connect, errno: error.code)
         }
     }
 
     func handle(_ events: EpollEvents) {
-        if !events.isDisjoint(with: [.readable, .peerHangUp, .hangUp, .error]) { readable = true }
-        if !events.isDisjoint(with: [.writable, .hangUp, .error]) { writable = true }
+        ready.note(events)
         if state == .connecting {
-            guard writable else { return }
-            let error = Socket.pendingError(of: fd)
-            guard error == 0 else {
-                fail(.connect, errno: error)
-                return
+            switch io.completeConnect(fd, writable: ready.writable) {
+            case .waiting: return
+            case .refused(let error): return fail(.connect, errno: error)
+            case .established:
+                state = .handshaking
+                if io.isReady { return becameReady() }
             }
-            state = .handshaking
-            io.flush(fd)
-            if io.isReady { return becameReady() }
         }
-        if writable && io.hasPendingOutput, case .failure(let error) = io.flush(fd) {
-            if error == .wouldBlock { writable = false } else { return fail(.reset, errno: error.code) }
-        }
+        if let error = io.flushLeftover(fd, writable: &ready.writable) { return fail(.reset, errno: error.code) }
         if state == .handshaking { receive() }
         if state == .sending { send() }
         if state == .awaiting || state == .idle { receive() }
@@ -107,15 +95,15 @@ final class HTTP1ClientConnection {
 
     private func send() {
         let request = worker.requestBytes
-        while written < request.count && writable {
+        while written < request.count && ready.writable {
             let result = request.withUnsafeBytes { io.write(fd, UnsafeRawBufferPointer(rebasing: $0[written...])) }
             switch result {
             case .success(let n):
                 written += n
-                if written < request.count { writable = false }
+                if written < request.count { ready.writable = false }
             case .failure(let error):
                 if error == .wouldBlock {
-                    writable = false
+                    ready.writable = false
                 } else {
                     fail(.reset, errno: error.code)
                     return
@@ -129,23 +117,23 @@ final class HTTP1ClientConnection {
     }
 
     private func receive() {
-        while readable && fd >= 0 {
+        while ready.readable && fd >= 0 {
             if inbound.writableCount < 4096 {
                 inbound.compact()
                 if inbound.writableCount < 4096 { inbound.reserve(16 * 1024) }
             }
             switch io.read(fd, into: &inbound) {
             case .closed:
-                readable = false
+                ready.readable = false
                 peerClosed()
                 return
             case .failed(let reason):
                 return fail(.protocol, errno: 0, detail: "TLS: \(reason)")
             case .nothing:
-                readable = false
+                ready.readable = false
                 if state == .handshaking && io.isReady { becameReady() }
             case .data(let n, let drained):
-                if drained { readable = false }
+                if drained { ready.readable = false }
                 if state == .handshaking {
                     if io.isReady { becameReady() }
                     continue
@@ -220,11 +208,7 @@ final class HTTP1ClientConnection {
     }
 
     private func close() {
-        if fd >= 0 {
-            worker.epoll.remove(fd)
-            Syscall.close(fd)
-            fd = -1
-        }
+        worker.close(&fd)
         state = .closed
         inbound.clear()
         parser.reset()

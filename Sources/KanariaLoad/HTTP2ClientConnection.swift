@@ -31,8 +31,7 @@ final class HTTP2ClientConnection {
     private var io = ConnectionIO(tls: nil)
     private var chunks: [UnsafeRawBufferPointer] = []
     private let writer = VectorWriter(capacity: 64)
-    private var readable = false
-    private var writable = false
+    private var ready = Readiness()
     private var goingAway = false
     private var flushing = false
     /// Answers (version indices, or nil for a failed stream) waiting for an earlier stream's, by sequence.
@@ -77,40 +76,31 @@ final class HTTP2ClientConnection {
 
     private func connect() {
         goingAway = false
-        switch Socket.connect(to: worker.address) {
-        case .success(let fd):
-            self.fd = fd
-            readable = false
-            writable = false
+        switch worker.open(lane: lane) {
+        case .success(let opened):
+            fd = opened.fd
             io.deallocate()
-            io = ConnectionIO(tls: worker.makeTLS())
+            io = opened.io
+            ready = Readiness()
             state = .connecting
-            do {
-                try worker.epoll.add(fd, events: [.readable, .writable, .peerHangUp, .edgeTriggered], token: UInt64(lane))
-            } catch {
-                failAll(.connect, errno: error.code, connecting: true)
-            }
         case .failure(let error):
             failAll(.connect, errno: error.code, connecting: true)
         }
     }
 
     func handle(_ events: EpollEvents) {
-        if !events.isDisjoint(with: [.readable, .peerHangUp, .hangUp, .error]) { readable = true }
-        if !events.isDisjoint(with: [.writable, .hangUp, .error]) { writable = true }
+        ready.note(events)
         if state == .connecting {
-            guard writable else { return }
-            let error = Socket.pendingError(of: fd)
-            guard error == 0 else {
-                failAll(.connect, errno: error, connecting: true)
-                return
+            switch io.completeConnect(fd, writable: ready.writable) {
+            case .waiting: return
+            case .refused(let error): return failAll(.connect, errno: error, connecting: true)
+            case .established:
+                state = .handshaking
+                if io.isReady { becameReady() }
             }
-            state = .handshaking
-            io.flush(fd)
-            if io.isReady { becameReady() }
         }
-        if writable && io.hasPendingOutput, case .failure(let error) = io.flush(fd) {
-            if error == .wouldBlock { writable = false } else { return failAll(.reset, errno: error.code, connecting: false) }
+        if let error = io.flushLeftover(fd, writable: &ready.writable) {
+            return failAll(.reset, errno: error.code, connecting: false)
         }
         if state == .handshaking { receive() }
         guard state == .active else { return }
@@ -156,18 +146,18 @@ final class HTTP2ClientConnection {
     }
 
     private func receive() {
-        while readable && (state == .active || state == .handshaking) {
+        while ready.readable && (state == .active || state == .handshaking) {
             switch io.read(fd, into: &inbound) {
             case .closed:
-                readable = false
+                ready.readable = false
                 return failAll(.reset, errno: 0, connecting: state == .handshaking)
             case .failed(let reason):
                 return failAll(.protocol, errno: 0, connecting: state == .handshaking, detail: "TLS: \(reason)")
             case .nothing:
-                readable = false
+                ready.readable = false
                 if state == .handshaking && io.isReady { becameReady() }
             case .data(_, let drained):
-                if drained { readable = false }
+                if drained { ready.readable = false }
                 if state == .handshaking {
                     if io.isReady { becameReady() }
                     if state != .active { continue }
@@ -251,15 +241,15 @@ final class HTTP2ClientConnection {
                 return
             }
             processEvents()
-            guard state == .active, session.pendingOutputBytes > 0, writable else { return }
+            guard state == .active, session.pendingOutputBytes > 0, ready.writable else { return }
             chunks.removeAll(keepingCapacity: true)
             let total = session.gatherOutput(into: &chunks, maxChunks: writer.capacity)
             switch write(chunks) {
             case .success(let n):
-                if n < total { writable = false }
+                if n < total { ready.writable = false }
                 session.didWrite(n)
             case .failure(let error):
-                writable = false
+                ready.writable = false
                 if error != .wouldBlock {
                     failAll(.reset, errno: error.code, connecting: false)
                     return
@@ -303,11 +293,7 @@ final class HTTP2ClientConnection {
     }
 
     private func close() {
-        if fd >= 0 {
-            worker.epoll.remove(fd)
-            Syscall.close(fd)
-            fd = -1
-        }
+        worker.close(&fd)
         state = .closed
         session = nil
         inbound.clear()

@@ -211,9 +211,29 @@ public final class LoadWorker {
         resting.append((lane, now + Self.retryDelay))
     }
 
-    /// The TLS side of a new connection, for https targets.
-    func makeTLS() -> TLSClientConnection? {
-        plan.tls.map { TLSClientConnection(context: $0, serverName: plan.template.target.host) }
+    /// Stops watching and closes a lane's socket (-1 afterwards; nothing if it is -1 already).
+    func close(_ fd: inout Int32) {
+        guard fd >= 0 else { return }
+        epoll.remove(fd)
+        Syscall.close(fd)
+        fd = -1
+    }
+
+    /// Starts a non-blocking connect for `lane`, watched by this loop, with TLS for https targets.
+    func open(lane: Int) -> Result<(fd: Int32, io: ConnectionIO), Errno> {
+        switch Socket.connect(to: address) {
+        case .success(let fd):
+            do {
+                try epoll.add(fd, events: [.readable, .writable, .peerHangUp, .edgeTriggered], token: UInt64(lane))
+            } catch {
+                Syscall.close(fd)
+                return .failure(error)
+            }
+            let tls = plan.tls.map { TLSClientConnection(context: $0, serverName: plan.template.target.host) }
+            return .success((fd, ConnectionIO(tls: tls)))
+        case .failure(let error):
+            return .failure(error)
+        }
     }
 
     // MARK: Versions

@@ -17,6 +17,16 @@ from harness.loadtest import loadtest
 from harness.proxy import REPO, Nginx, OutputReader, free_port, tutorial_istio, write_config
 from harness.upstream import closed_port
 
+SEVENTY_THIRTY = """  - route:
+    - destination:
+        host: nodejs
+        subset: v1
+      weight: 70
+    - destination:
+        host: nodejs
+        subset: v2
+      weight: 30
+"""
 JSON_KEYS = {"requests", "errors", "errors_by_kind", "duration_s", "rate", "versions", "windows", "p_value", "gate"}
 VERSION_KEYS = {"count", "share", "expected", "deviation_pp", "ci99", "latency_ms", "status"}
 
@@ -84,17 +94,8 @@ def test_random_split_is_right_on_average_but_not_per_window(mesh, start_proxy, 
 
 def test_70_30_configuration_fails_an_80_20_gate_naming_v1(tmp_path, upstreams, start_proxy, kanaria_bin, kanaria_only):
     v1, v2 = upstreams("v1"), upstreams("v2")
-    routes = """  - route:
-    - destination:
-        host: nodejs
-        subset: v1
-      weight: 70
-    - destination:
-        host: nodejs
-        subset: v2
-      weight: 30
-"""
-    config = write_config(tmp_path / "config", {"v1": [v1.port], "v2": [v2.port]}, tutorial_istio(routes, {"v1": "v1", "v2": "v2"}))
+    config = write_config(tmp_path / "config", {"v1": [v1.port], "v2": [v2.port]},
+                          tutorial_istio(SEVENTY_THIRTY, {"v1": "v1", "v2": "v2"}))
     proxy = start_proxy(config)
     run = loadtest(kanaria_bin, proxy.url("/"), "--requests", "1000", "--expect", "v1=80,v2=20", "--max-deviation", "1")
     assert run.returncode == 1, run.stdout + run.stderr
@@ -253,16 +254,7 @@ CANARY_ROUTES = """  - match:
     - destination:
         host: nodejs
         subset: v2
-  - route:
-    - destination:
-        host: nodejs
-        subset: v1
-      weight: 70
-    - destination:
-        host: nodejs
-        subset: v2
-      weight: 30
-"""
+""" + SEVENTY_THIRTY
 
 
 def test_expected_split_from_the_configuration(tmp_path, upstreams, start_proxy, kanaria_bin, kanaria_only):
