@@ -30,8 +30,12 @@ public final class LoadWorker {
     private var http2: [HTTP2ClientConnection] = []
     /// Lanes ready for a request.
     private var free: [Int] = []
+    /// Per lane: whether it is in `free` (so that marking it free again costs no search).
+    private var isFree: [Bool] = []
     /// Lanes resting after a failure, with when they may be used again.
     private var resting: [(lane: Int, until: UInt64)] = []
+    /// Per lane: whether it is in `resting`.
+    private var isResting: [Bool] = []
     private var inFlight = 0
     private let scheduleTimer: OneShotTimer
     private let tick: PeriodicTimer
@@ -86,6 +90,8 @@ public final class LoadWorker {
             }
             free.append(lanes - 1 - lane)
         }
+        isFree = Array(repeating: true, count: lanes)
+        isResting = Array(repeating: false, count: lanes)
     }
 
     deinit { requestBody.deallocate() }
@@ -125,11 +131,11 @@ public final class LoadWorker {
         while let lane = free.last {
             guard let intended = schedule.take(now: now) else { break }
             if http1.isEmpty {
-                if http2[lane].room <= 1 { free.removeLast() }
+                if http2[lane].room <= 1 { takeLastFree() }
                 inFlight += 1
                 http2[lane].begin(intended: intended)
             } else {
-                free.removeLast()
+                takeLastFree()
                 inFlight += 1
                 http1[lane].begin(intended: intended)
             }
@@ -152,8 +158,9 @@ public final class LoadWorker {
         var i = 0
         while i < resting.count {
             if resting[i].until <= now {
-                markFree(resting[i].lane)
-                resting.remove(at: i)
+                let lane = resting.remove(at: i).lane
+                isResting[lane] = false
+                markFree(lane)
             } else {
                 i += 1
             }
@@ -166,7 +173,13 @@ public final class LoadWorker {
     }
 
     private func markFree(_ lane: Int) {
-        if !free.contains(lane) { free.append(lane) }
+        guard !isFree[lane] else { return }
+        isFree[lane] = true
+        free.append(lane)
+    }
+
+    private func takeLastFree() {
+        isFree[free.removeLast()] = false
     }
 
     // MARK: Called by connections
@@ -178,7 +191,7 @@ public final class LoadWorker {
 
     /// `lane` can take a request (again), unless it is resting after a failure.
     func free(_ lane: Int) {
-        guard !resting.contains(where: { $0.lane == lane }) else { return }
+        guard !isResting[lane] else { return }
         markFree(lane)
     }
 
@@ -207,8 +220,14 @@ public final class LoadWorker {
                 fatal = "cannot connect to \(address): \(why)"
             }
         }
-        free.removeAll { $0 == lane }
-        resting.append((lane, now + Self.retryDelay))
+        if isFree[lane] {
+            free.removeAll { $0 == lane }
+            isFree[lane] = false
+        }
+        if !isResting[lane] {
+            isResting[lane] = true
+            resting.append((lane, now + Self.retryDelay))
+        }
     }
 
     /// Stops watching and closes a lane's socket (-1 afterwards; nothing if it is -1 already).
