@@ -4,7 +4,8 @@
 Topology: one nginx worker answering a constant (`return 200 "v1"` with `x-version: v1`) on loopback, pinned to CPU 1;
 the load generator pinned to CPU 0, one thread, the same connection count for both. Rounds alternate wrk and
 kanaria; medians are reported. Generator CPU per request = user + system time of the generator process (from
-getrusage of the waited-for child) ÷ requests. Open loop: `--rate R` on 64 connections for each R, asked vs achieved.
+getrusage of the waited-for child) ÷ requests. A third run per round tells versions by a body regex
+(`--version-body`) instead of the header, to show what Swift Regex costs per answer. Open loop: `--rate R` on 64 connections for each R, asked vs achieved.
 
     swift build -c release --product kanaria
     python3 Benchmarks/loadgen.py [--seconds 5] [--rounds 3] [--connections 50] [--rates 1000,5000,10000,20000]
@@ -78,9 +79,10 @@ def wrk(port: int, seconds: int, connections: int) -> dict:
     return {"rps": rps, "requests": requests, "cpu_us": cpu * 1e6 / requests}
 
 
-def kanaria(binary: Path, port: int, seconds: int, connections: int, rate: int | None = None) -> dict:
+def kanaria(binary: Path, port: int, seconds: int, connections: int, rate: int | None = None,
+            extra: tuple[str, ...] = ()) -> dict:
     argv = ["taskset", "-c", LOAD_CPU, str(binary), "loadtest", f"http://127.0.0.1:{port}/", "--threads", "1",
-            "--connections", str(connections), "--duration", str(seconds), "--expect", "v1=100", "--json"]
+            "--connections", str(connections), "--duration", str(seconds), "--expect", "v1=100", "--json", *extra]
     if rate:
         argv += ["--rate", str(rate)]
     out, cpu = timed(argv)
@@ -108,15 +110,19 @@ def main() -> None:
             for i in range(args.rounds):
                 w = wrk(port, args.seconds, args.connections)
                 k = kanaria(args.binary, port, args.seconds, args.connections)
-                rounds.append((w, k))
+                r = kanaria(args.binary, port, args.seconds, args.connections, extra=("--version-body", "(v[0-9]+)"))
+                rounds.append((w, k, r))
                 print(f"round {i + 1}: wrk {w['rps']:.0f}/s {w['cpu_us']:.2f} µs/req; kanaria {k['rps']:.0f}/s "
-                      f"{k['cpu_us']:.2f} µs/req; ratio {k['rps'] / w['rps']:.2f}", flush=True)
+                      f"{k['cpu_us']:.2f} µs/req; ratio {k['rps'] / w['rps']:.2f}; with --version-body "
+                      f"{r['rps']:.0f}/s {r['cpu_us']:.2f} µs/req", flush=True)
             med = lambda xs: statistics.median(xs)
             w_rps, k_rps = med([r[0]["rps"] for r in rounds]), med([r[1]["rps"] for r in rounds])
             print(f"\nclosed loop, 1 core, {args.connections} connections, median of {args.rounds}:")
             print("| generator | requests/s | CPU µs/request |\n|---|---|---|")
             print(f"| wrk | {w_rps:,.0f} | {med([r[0]['cpu_us'] for r in rounds]):.2f} |")
             print(f"| kanaria loadtest | {k_rps:,.0f} | {med([r[1]['cpu_us'] for r in rounds]):.2f} |")
+            print(f"| kanaria loadtest --version-body '(v[0-9]+)' | {med([r[2]['rps'] for r in rounds]):,.0f} | "
+                  f"{med([r[2]['cpu_us'] for r in rounds]):.2f} |")
             print(f"kanaria / wrk: {k_rps / w_rps:.2f}×")
             print(f"\nopen loop, 1 core, 64 connections, {args.seconds} s each:")
             print("| asked/s | achieved/s | error | requests | p99 ms | CPU µs/request |\n|---|---|---|---|---|---|")
