@@ -18,15 +18,21 @@ final class SplitTracker: Sendable {
 
     private let registry: TelemetryRegistry
     private let samples = Mutex<[Sample]>([])
+    private let history = Mutex(SplitHistory())
 
     init(registry: TelemetryRegistry) {
         self.registry = registry
     }
 
-    /// The dashboard's data: `{generation, windowSeconds, totals, routes[], versions[]}` (see the page's script).
+    /// The dashboard's data: `{generation, windowSeconds, totals, routes[], versions[], history}` (see the page's
+    /// script; `history` is `SplitHistory`'s).
     func json(_ state: AdminConfigurationState) -> String {
         let now = monotonicNanoseconds()
         let current = registry.snapshot()
+        let history = self.history.withLock { history in
+            history.record(current, at: now)
+            return history
+        }
         let base: Sample? = samples.withLock { samples in
             samples.append(Sample(time: now, snapshot: current))
             // Keep one sample older than the window (the base) and everything newer.
@@ -58,6 +64,8 @@ final class SplitTracker: Sendable {
             json.member("versions", array: { json in
                 versionsJSON(current: current, delta: delta, shares: shares, window: window, &json)
             })
+            json.key("history")
+            history.json(now: now, &json)
         }
         return json.text
     }
@@ -108,11 +116,6 @@ final class SplitTracker: Sendable {
 
     private func versionsJSON(current: TelemetrySnapshot, delta: WindowDelta, shares: WindowDelta, window: Double,
                               _ json: inout JSONWriter) {
-        struct VersionKey: Hashable, Comparable {
-            var service: String
-            var version: String
-            static func < (a: VersionKey, b: VersionKey) -> Bool { (a.service, a.version) < (b.service, b.version) }
-        }
         var keys = Set<VersionKey>()
         for series in current.series { keys.insert(VersionKey(service: series.destination.service, version: series.destination.version)) }
         let shareTotal = shares.requests { _ in true }

@@ -4,6 +4,13 @@ extension ConfigCompiler {
     /// The Gateways (`namespace/name`) a VirtualService binds to; reports `mesh` (which Kanaria does not serve)
     /// and names that match no Gateway [IST0101].
     func gatewayKeys(of service: VirtualServiceResource, _ report: Reporter) -> [String] {
+        if service.hosts.isEmpty {
+            // A delegate: its routes are served in the place of the routes that delegate to it.
+            if !isDelegateTarget(service) {
+                report.warning(service.header.line, "no hosts and no route delegates to this VirtualService; it is ignored")
+            }
+            return []
+        }
         guard let gateways = service.gateways, !gateways.isEmpty else {
             report.warning(service.gatewaysLine, "no gateways: this VirtualService applies to the mesh (sidecars) only, which Kanaria does not serve; it is ignored")
             return []
@@ -29,33 +36,44 @@ extension ConfigCompiler {
         return keys
     }
 
-    /// Resolves one `http` entry's destinations into clusters; nil when it cannot be served (a problem was
-    /// reported, or it only redirects or answers directly, which is not implemented yet).
+    /// Compiles one `http` entry: resolves its destinations and mirrors into clusters and attaches its policies;
+    /// nil when it cannot be served (a problem was reported).
     func compileRoute(_ route: HTTPRouteSpec, of service: VirtualServiceResource, clusters: inout ClusterBuilder,
                       _ report: Reporter) -> HTTPRoute? {
-        guard !route.destinations.isEmpty else {
-            if route.hasOtherAction {
-                report.warning(route.line, "\(route.label) has no \"route\" destinations Kanaria can serve yet; requests it matches fall through to the next route")
-            }
-            return nil
-        }
+        let action = route.policy.action
+        guard action != nil || !route.destinations.isEmpty else { return nil }
         var destinations: [WeightedCluster] = []
-        for destination in route.destinations {
-            guard let key = clusterKey(destination, namespace: service.header.namespace, report) else { continue }
-            let index = clusters.cluster(key, registry: registry, documents: documents) {
-                let subset = key.subset.map { "subset \"\($0)\" of " } ?? ""
-                report.warning(destination.subset?.line ?? destination.host.line,
-                               "no endpoints for \(subset)\(key.host):\(key.port.number); requests routed there get 503 \"no healthy upstream\"")
-            }
+        for destination in action == nil ? route.destinations : [] {
+            guard let index = resolve(destination, namespace: service.header.namespace, clusters: &clusters, report) else { continue }
             // A single destination takes all traffic; with several, a missing weight is 0 (Istio's rule).
             let weight = route.destinations.count == 1 ? 100 : max(0, destination.weight?.value ?? 0)
-            destinations.append(WeightedCluster(cluster: index, weight: weight))
+            destinations.append(WeightedCluster(cluster: index, weight: weight, headers: destination.headers))
         }
-        guard destinations.count == route.destinations.count, destinations.contains(where: { $0.weight > 0 }),
+        let mirrors = (route.policy.mirrors ?? []).compactMap { mirror in
+            resolve(mirror.destination, namespace: mirror.namespace, clusters: &clusters, report).map {
+                MirrorPolicy(cluster: $0, percentage: mirror.percentage)
+            }
+        }
+        let forwards = action == nil
+        guard !forwards || (destinations.count == route.destinations.count && destinations.contains(where: { $0.weight > 0 })),
+              mirrors.count == route.policy.mirrors?.count ?? 0,
               route.matches.allSatisfy({ $0.match != nil }) else { return nil }
         let name = route.name ?? "\(service.header.name).\(route.index)"
+        let policy = route.policy
         return HTTPRoute(name: name, virtualService: service.header.key, matches: route.matches.compactMap(\.match),
-                         destinations: destinations)
+                         destinations: destinations, action: action ?? .forward, rewrite: policy.rewrite,
+                         headers: policy.headers ?? .none, corsPolicy: policy.corsPolicy, timeout: policy.timeout,
+                         retries: policy.retries ?? .istioDefault, fault: policy.fault, mirrors: mirrors)
+    }
+
+    /// The cluster a destination (or mirror) names, created on first use; nil when it does not resolve (reported).
+    func resolve(_ destination: DestinationSpec, namespace: String, clusters: inout ClusterBuilder, _ report: Reporter) -> Int? {
+        guard let key = clusterKey(destination, namespace: namespace, report) else { return nil }
+        return clusters.cluster(key, registry: registry, documents: documents) {
+            let subset = key.subset.map { "subset \"\($0)\" of " } ?? ""
+            report.warning(destination.subset?.line ?? destination.host.line,
+                           "no endpoints for \(subset)\(key.host):\(key.port.number); requests routed there get 503 \"no healthy upstream\"")
+        }
     }
 
     /// The (host, subset, port) a destination names, checked against the registry: the host must be a Service

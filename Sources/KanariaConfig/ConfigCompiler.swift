@@ -23,7 +23,7 @@ struct ConfigCompiler {
         for service in documents.virtualServices {
             let report = reporter(for: service.header)
             bindings.append(gatewayKeys(of: service, report))
-            routes.append(service.routes.compactMap { compileRoute($0, of: service, clusters: &clusters, report) })
+            routes.append(service.routes.flatMap { compileRoutes($0, of: service, clusters: &clusters, report) })
             RouteReachability.check(service, report)
         }
         let listeners = listenerPlans(bindings: bindings)

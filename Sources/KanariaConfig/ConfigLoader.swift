@@ -41,6 +41,8 @@ public struct LoadedConfiguration: Sendable {
     public var table: RouteTable?
     /// One per distinct Gateway server port; `table.listeners` has the same ports in the same order.
     public var servers: [GatewayServer]
+    /// What was checked: files, resources by kind, listeners, routes, endpoints per subset.
+    public var summary: ValidationSummary
 
     public var errors: [Diagnostic] { diagnostics.filter(\.isError) }
     public var warnings: [Diagnostic] { diagnostics.filter { !$0.isError } }
@@ -88,8 +90,11 @@ public enum ConfigLoader {
         }
         let compiled = ConfigCompiler(documents: reader.documents, log: log).compile()
         let hasErrors = log.hasErrors
-        return LoadedConfiguration(diagnostics: log.sorted, hasErrors: hasErrors,
-                                   table: hasErrors ? nil : compiled.table, servers: compiled.servers)
+        let diagnostics = log.sorted
+        let table = hasErrors ? nil : compiled.table
+        return LoadedConfiguration(diagnostics: diagnostics, hasErrors: hasErrors, table: table, servers: compiled.servers,
+                                   summary: ValidationSummary(files: sources.map(\.name), documents: reader.documents,
+                                                              table: table, diagnostics: diagnostics))
     }
 
     /// The YAML files `path` stands for: itself, or a folder's `*.yaml` / `*.yml` sorted by name.

@@ -9,8 +9,8 @@
 /// `code` is the `istioctl analyze` message code where Istio has one for the problem, so people who know Istio
 /// recognise it: IST0101 (referenced resource not found), IST0106 (schema error), IST0130 (rule never used),
 /// IST0131 (match never used).
-public struct Diagnostic: Sendable, CustomStringConvertible, Equatable {
-    public enum Severity: Sendable {
+public struct Diagnostic: Sendable, CustomStringConvertible, Equatable, Encodable {
+    public enum Severity: String, Sendable, Encodable {
         case error
         case warning
     }
@@ -45,6 +45,24 @@ public struct Diagnostic: Sendable, CustomStringConvertible, Equatable {
         text += message
         if let code { text += " [\(code)]" }
         return text
+    }
+
+    private enum Key: String, CodingKey {
+        case file, line, severity, code, resource, message, text
+    }
+
+    /// `{"file": "bad.yaml", "line": 23, "severity": "error", "code": "IST0106", "resource": "VirtualService/nodejs",
+    /// "message": "unknown field …", "text": "bad.yaml:23: VirtualService/nodejs: unknown field … [IST0106]"}`;
+    /// `code` is null where Istio has none, `text` is the printed line.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: Key.self)
+        try container.encode(file, forKey: .file)
+        try container.encode(line, forKey: .line)
+        try container.encode(severity, forKey: .severity)
+        try container.encode(code, forKey: .code)
+        try container.encode(resource, forKey: .resource)
+        try container.encode(message, forKey: .message)
+        try container.encode(description, forKey: .text)
     }
 }
 

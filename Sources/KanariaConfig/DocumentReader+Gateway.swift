@@ -27,19 +27,4 @@ extension DocumentReader {
         }
         return GatewayResource(header: header, servers: servers)
     }
-
-    static func destinationRule(_ spec: Node?, _ header: ResourceHeader, _ report: Reporter) -> DestinationRuleResource? {
-        guard let spec, let hostNode = spec.value("host"), let host = hostNode.text else { return nil }
-        var subsets: [SubsetSpec] = []
-        for node in spec.value("subsets")?.items ?? [] {
-            guard let name = node.value("name")?.text else { continue }
-            if let first = subsets.first(where: { $0.name == name }) {
-                report.error(node.keyLine("name"), "duplicate subset \"\(name)\"; first defined on line \(first.line)",
-                             code: IstioCode.schema)
-                continue
-            }
-            subsets.append(SubsetSpec(name: name, labels: node.value("labels")?.stringMap ?? [:], line: node.keyLine("name")))
-        }
-        return DestinationRuleResource(header: header, host: Located(host, line: hostNode.line), subsets: subsets)
-    }
 }

@@ -4,25 +4,24 @@ import Yams
 extension DocumentReader {
     static func virtualService(_ spec: Node?, _ header: ResourceHeader, _ report: Reporter) -> VirtualServiceResource {
         let hosts = spec?.value("hosts")?.locatedStrings ?? []
-        if let spec, hosts.isEmpty {
-            report.warning(spec.line, "no hosts: only a delegate VirtualService has none, and delegation is not implemented yet; it is ignored")
-        }
         let routes = (spec?.value("http")?.items ?? []).enumerated().map { index, node in
-            httpRoute(node, index: index, report)
+            httpRoute(node, index: index, namespace: header.namespace, isDelegate: hosts.isEmpty, report)
         }
         return VirtualServiceResource(header: header, hosts: hosts, gateways: spec?.value("gateways")?.locatedStrings,
                                       gatewaysLine: spec?.value("gateways") == nil ? header.line : spec!.keyLine("gateways"),
                                       routes: routes)
     }
 
-    static func httpRoute(_ node: Node, index: Int, _ report: Reporter) -> HTTPRouteSpec {
+    static func httpRoute(_ node: Node, index: Int, namespace: String, isDelegate: Bool, _ report: Reporter) -> HTTPRouteSpec {
         let matches = (node.value("match")?.items ?? []).enumerated().map { index, match in
             MatchSpec(index: index, line: match.line, match: requestMatch(match, report))
         }
-        let destinations = (node.value("route")?.items ?? []).compactMap(destination)
+        let destinations = (node.value("route")?.items ?? []).compactMap { destination($0, report) }
         let hasOtherAction = ["redirect", "directResponse", "delegate"].contains { node.value($0) != nil }
         var route = HTTPRouteSpec(index: index, name: node.value("name")?.text, line: node.line, matches: matches,
                                   destinations: destinations, hasOtherAction: hasOtherAction)
+        route.policy = routePolicy(node, namespace: namespace, report)
+        route.delegate = delegate(node, namespace: namespace, isDelegate: isDelegate, label: route.label, report)
         if node.value("route") == nil && !hasOtherAction {
             report.error(node.line, "\(route.label) needs \"route\", \"redirect\", \"directResponse\" or \"delegate\"",
                          code: IstioCode.schema)
@@ -54,18 +53,41 @@ extension DocumentReader {
         }
     }
 
-    static func destination(_ node: Node) -> DestinationSpec? {
-        guard let target = node.value("destination"), let host = target.value("host"), let hostText = host.text else {
+    /// A `route[]` entry: its Destination, weight and headers.
+    static func destination(_ node: Node, _ report: Reporter) -> DestinationSpec? {
+        guard let target = node.value("destination"), var destination = destinationSpec(target, line: node.line) else {
             return nil  // reported by the schema check
         }
+        destination.weight = node.value("weight").flatMap { w in w.integer.map { Located($0, line: w.line) } }
+        destination.headers = node.value("headers").map { headerPolicy($0, report) } ?? .none
+        return destination
+    }
+
+    /// A `Destination` (host, subset, port), as a route entry or a mirror names it; nil without a host.
+    static func destinationSpec(_ target: Node, line: Int) -> DestinationSpec? {
+        guard let host = target.value("host"), let hostText = host.text else { return nil }
         let port = target.value("port")?.value("number")
-        let weight = node.value("weight")
-        return DestinationSpec(
-            line: node.line,
-            host: Located(hostText, line: host.line),
-            subset: target.value("subset").flatMap { s in s.text.map { Located($0, line: s.line) } },
-            port: port.flatMap { p in p.integer.map { Located($0, line: p.line) } },
-            weight: weight.flatMap { w in w.integer.map { Located($0, line: w.line) } })
+        return DestinationSpec(line: line, host: Located(hostText, line: host.line),
+                               subset: target.value("subset").flatMap { s in s.text.map { Located($0, line: s.line) } },
+                               port: port.flatMap { p in p.integer.map { Located($0, line: p.line) } }, weight: nil)
+    }
+
+    /// A route's `delegate`: Istio's rules for root routes (no `route`, no `redirect`) and for the routes of a
+    /// delegate VirtualService (no second level of delegation).
+    static func delegate(_ node: Node, namespace: String, isDelegate: Bool, label: String, _ report: Reporter) -> DelegateSpec? {
+        guard let delegate = node.value("delegate") else { return nil }
+        if isDelegate {
+            report.error(node.keyLine("delegate"), "delegate HTTP route cannot contain delegate", code: IstioCode.schema)
+            return nil
+        }
+        for field in ["redirect", "route"] where node.value(field) != nil {
+            report.error(node.keyLine(field), "root HTTP route \(label) must not specify \(field)", code: IstioCode.schema)
+        }
+        guard let name = delegate.value("name"), let text = name.text else {
+            report.error(node.keyLine("delegate"), "delegate needs a name", code: IstioCode.schema)
+            return nil
+        }
+        return DelegateSpec(name: Located(text, line: name.line), namespace: delegate.value("namespace")?.text ?? namespace)
     }
 
     /// One `match` entry compiled; nil when a regex in it does not compile (reported).
@@ -77,12 +99,15 @@ extension DocumentReader {
             if case .any = matcher { return nil }  // `uri: {}` sets no condition
             return matcher
         }
-        func headerMatchers(_ field: String) -> [HeaderMatcher] {
+        func mapMatchers(_ field: String) -> [(String, StringMatcher)] {
             (node.value(field)?.entries ?? []).compactMap { entry in
-                let value = entry.value.isNull ? .any : stringMatcher(entry.value, field: entry.key, report)
+                let value = entry.value.isNull ? .any : stringMatcher(entry.value, field: entry.key, presenceStar: true, report)
                 guard let value else { valid = false; return nil }
-                return HeaderMatcher(name: entry.key, value: value)
+                return (entry.key, value)
             }
+        }
+        func headerMatchers(_ field: String) -> [HeaderMatcher] {
+            mapMatchers(field).map { HeaderMatcher(name: $0.0, value: $0.1) }
         }
         var match = RequestMatch(name: node.value("name")?.text)
         match.uri = condition("uri")
@@ -92,14 +117,18 @@ extension DocumentReader {
         match.headers = headerMatchers("headers")
         match.withoutHeaders = headerMatchers("withoutHeaders")
         match.port = node.value("port")?.integer
+        match.scheme = condition("scheme")
+        match.queryParams = mapMatchers("queryParams").map { QueryParamMatcher(name: $0.0, value: $0.1) }
         return valid ? match : nil
     }
 
     /// Istio's StringMatch: `{exact: …}`, `{prefix: …}` or `{regex: …}` (RE2, matched against the whole value);
-    /// `{}` is `.any` (for a header: it must be present). Nil when the regex does not compile (reported).
-    static func stringMatcher(_ node: Node, field: String, _ report: Reporter) -> StringMatcher? {
+    /// `{}` is `.any` (for a header: it must be present), and so is `regex: "*"` for headers and query parameters
+    /// (`presenceStar`; Istio's `canBeConvertedToPresentMatch`). Nil when the regex does not compile (reported).
+    static func stringMatcher(_ node: Node, field: String, presenceStar: Bool = false, _ report: Reporter) -> StringMatcher? {
         if let exact = node.value("exact")?.text { return .exact(exact) }
         if let prefix = node.value("prefix")?.text { return .prefix(prefix) }
+        if presenceStar && node.value("regex")?.text == "*" { return .any }
         if let regexNode = node.value("regex"), let pattern = regexNode.text {
             do {
                 return .regex(try RegexMatcher(pattern))

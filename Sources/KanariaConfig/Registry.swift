@@ -24,6 +24,7 @@ struct SubsetDefinition {
     var labels: [String: String]
     var header: ResourceHeader
     var line: Int
+    var trafficPolicy: TrafficPolicyLayer?
 }
 
 /// The resources indexed for look-ups while compiling.
@@ -31,6 +32,8 @@ struct Registry {
     private(set) var targets: [String: ServiceTarget] = [:]
     /// Subsets by target host, merged across DestinationRules in reading order (the first definition wins).
     private(set) var subsets: [String: [SubsetDefinition]] = [:]
+    /// Top-level traffic policies by target host: the first DestinationRule that sets one wins, as in Istio.
+    private(set) var trafficPolicies: [String: TrafficPolicyLayer] = [:]
     private(set) var gateways: [String: GatewayResource] = [:]
 
     init(_ documents: ConfigDocuments, log: DiagnosticLog) {
@@ -76,6 +79,16 @@ struct Registry {
         }.sorted()
     }
 
+    /// Records `rule`'s top-level policy for `host` unless an earlier DestinationRule set one (then it is warned
+    /// about: Istio merges the subsets of several rules for one host, but keeps the first rule's policy).
+    private mutating func addTrafficPolicy(of rule: DestinationRuleResource, host: String, report: Reporter) {
+        guard let policy = rule.trafficPolicy else { return }
+        guard trafficPolicies[host] == nil else {
+            return report.warning(policy.line, "the trafficPolicy for \(host) is already set by an earlier DestinationRule; only the first one applies")
+        }
+        trafficPolicies[host] = policy.value
+    }
+
     private mutating func addSubsets(of rule: DestinationRuleResource, log: DiagnosticLog) {
         let report = Reporter(log: log, file: rule.header.file, resource: rule.header.label)
         let host: String
@@ -91,8 +104,10 @@ struct Registry {
                 report.warning(subset.line, "subset \"\(subset.name)\" of \(host) is also defined by \(first.header.label) (\(first.header.file):\(first.line)); that definition wins")
                 continue
             }
-            list.append(SubsetDefinition(name: subset.name, labels: subset.labels, header: rule.header, line: subset.line))
+            list.append(SubsetDefinition(name: subset.name, labels: subset.labels, header: rule.header, line: subset.line,
+                                         trafficPolicy: subset.trafficPolicy))
         }
         subsets[host] = list
+        addTrafficPolicy(of: rule, host: host, report: report)
     }
 }

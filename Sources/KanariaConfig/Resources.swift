@@ -73,9 +73,12 @@ struct HTTPRouteSpec {
     /// nil entries are matches that failed to compile (an invalid regex), already reported.
     var matches: [MatchSpec]
     var destinations: [DestinationSpec]
-    /// Whether the route answers by itself (redirect, directResponse, delegate): Kanaria cannot serve it yet,
-    /// but it still catches the requests it matches, for the reachability check.
+    /// Whether the route answers by itself (redirect, directResponse) or delegates: it still catches the
+    /// requests it matches, for the reachability check.
     var hasOtherAction: Bool
+    /// The route's policies (see RoutePolicySpec.swift) and its `delegate`, if any.
+    var policy = RoutePolicySpec()
+    var delegate: DelegateSpec?
 
     /// `http[2] "canary"` or `http[2]`.
     var label: String { name.map { "http[\(index)] \"\($0)\"" } ?? "http[\(index)]" }
@@ -93,18 +96,23 @@ struct DestinationSpec {
     var subset: Located<String>?
     var port: Located<Int>?
     var weight: Located<Int>?
+    /// `route[].headers`.
+    var headers: HeaderPolicy = .none
 }
 
 struct DestinationRuleResource {
     var header: ResourceHeader
     var host: Located<String>
     var subsets: [SubsetSpec]
+    /// The top-level `trafficPolicy` and the line of its key.
+    var trafficPolicy: Located<TrafficPolicyLayer>?
 }
 
 struct SubsetSpec {
     var name: String
     var labels: [String: String]
     var line: Int
+    var trafficPolicy: TrafficPolicyLayer?
 }
 
 /// A port of a Kubernetes Service or of a ServiceEntry.

@@ -1,4 +1,8 @@
 /// Istio's `DestinationRule`, field for field from the API reference.
+///
+/// Inside `trafficPolicy`, the fields marked unimplemented stay so once the policy itself is honoured: locality
+/// load balancing and warm-up, TCP keep-alive, connection lifetimes, HTTP/2 upgrades and stream limits, tunnels,
+/// PROXY protocol and retry budgets. The rest is read (and validated) by `TrafficPolicyReader`.
 extension Schema {
     static let destinationRuleSpec: Shape = .object([
         "host": .honoured(.string, required: true),
@@ -26,13 +30,13 @@ extension Schema {
             "outlierDetection": .accepted(outlierDetection),
             "tls": .accepted(clientTLSSettings),
         ]))),
-        "tunnel": .accepted(.object([
+        "tunnel": .unimplemented(.object([
             "protocol": .accepted(.string),
             "targetHost": .accepted(.string, required: true),
             "targetPort": .accepted(.integer, required: true),
         ])),
-        "proxyProtocol": .accepted(.object(["version": .accepted(.oneOf(["V1", "V2"]))])),
-        "retryBudget": .accepted(.object([
+        "proxyProtocol": .unimplemented(.object(["version": .accepted(.oneOf(["V1", "V2"]))])),
+        "retryBudget": .unimplemented(.object([
             "percent": .accepted(.number),
             "minRetryConcurrency": .accepted(.integer),
         ])),
@@ -54,14 +58,14 @@ extension Schema {
             "minimumRingSize": .accepted(.integer),
         ], exclusive: [["httpHeaderName", "httpCookie", "useSourceIp", "httpQueryParameterName"],
                        ["ringHash", "maglev"]])),
-        "localityLbSetting": .accepted(.object([
+        "localityLbSetting": .unimplemented(.object([
             "distribute": .accepted(.list(.object(["from": .accepted(.string), "to": .accepted(.map(.integer))]))),
             "failover": .accepted(.list(.object(["from": .accepted(.string), "to": .accepted(.string)]))),
             "failoverPriority": .accepted(.strings),
             "enabled": .accepted(.boolean),
         ])),
-        "warmupDurationSecs": .accepted(.duration),
-        "warmup": .accepted(.object([
+        "warmupDurationSecs": .unimplemented(.duration),
+        "warmup": .unimplemented(.object([
             "duration": .accepted(.duration, required: true),
             "minimumPercent": .accepted(.number),
             "aggression": .accepted(.number),
@@ -72,12 +76,12 @@ extension Schema {
         "tcp": .accepted(.object([
             "maxConnections": .accepted(.integer),
             "connectTimeout": .accepted(.duration),
-            "tcpKeepalive": .accepted(.object([
+            "tcpKeepalive": .unimplemented(.object([
                 "probes": .accepted(.integer),
                 "time": .accepted(.duration),
                 "interval": .accepted(.duration),
             ])),
-            "maxConnectionDuration": .accepted(.duration),
+            "maxConnectionDuration": .unimplemented(.duration),
             "idleTimeout": .accepted(.duration),
         ])),
         "http": .accepted(.object([
@@ -86,9 +90,9 @@ extension Schema {
             "maxRequestsPerConnection": .accepted(.integer),
             "maxRetries": .accepted(.integer),
             "idleTimeout": .accepted(.duration),
-            "h2UpgradePolicy": .accepted(.oneOf(["DEFAULT", "DO_NOT_UPGRADE", "UPGRADE"])),
-            "useClientProtocol": .accepted(.boolean),
-            "maxConcurrentStreams": .accepted(.integer),
+            "h2UpgradePolicy": .unimplemented(.oneOf(["DEFAULT", "DO_NOT_UPGRADE", "UPGRADE"])),
+            "useClientProtocol": .unimplemented(.boolean),
+            "maxConcurrentStreams": .unimplemented(.integer),
         ])),
     ])
 

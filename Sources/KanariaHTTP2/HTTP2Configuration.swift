@@ -3,6 +3,8 @@
 public struct HTTP2Configuration: Sendable {
     /// SETTINGS_MAX_CONCURRENT_STREAMS we advertise (server role). nghttp2 refuses a stream over it with
     /// RST_STREAM(REFUSED_STREAM) while our SETTINGS are unacknowledged and with GOAWAY(PROTOCOL_ERROR) after.
+    /// It also bounds the closed streams nghttp2 keeps to answer frames sent on them (open and closed together at
+    /// most this many): 100 closed streams are 22 KiB (224 bytes each in nghttp2 1.52).
     public var maxConcurrentStreams: UInt32 = 100
     /// SETTINGS_INITIAL_WINDOW_SIZE we advertise: the most request (or response) body bytes one stream can have
     /// buffered here before the proxy forwards them. 65,535 is RFC 9113's default.

@@ -38,7 +38,7 @@ public final class HTTP2HeaderBlock {
         storage.reserve(name.count + value.count)
         let nameStart = storage.writeIndex
         let out = storage.writable.baseAddress!.assumingMemoryBound(to: UInt8.self)
-        for i in 0..<name.count { out[i] = Bytes.lower(name[i]) }
+        for i in 0..<name.count { out[i] = HTTPBytes.lower(name[i]) }
         storage.didWrite(name.count)
         let valueStart = storage.writeIndex
         storage.append(value)
@@ -47,11 +47,11 @@ public final class HTTP2HeaderBlock {
     }
 
     public func append(name: StaticString, value: UnsafeRawBufferPointer) {
-        append(name: Bytes.buffer(name), value: value)
+        append(name: HTTPBytes.buffer(name), value: value)
     }
 
     public func append(name: StaticString, value: StaticString) {
-        append(name: Bytes.buffer(name), value: Bytes.buffer(value))
+        append(name: HTTPBytes.buffer(name), value: HTTPBytes.buffer(value))
     }
 
     /// Appends a field whose value is a decimal number (content-length, :status).
@@ -80,7 +80,7 @@ public final class HTTP2HeaderBlock {
         if head.method == .connect {
             append(name: ":authority", value: authority)
         } else {
-            append(name: ":scheme", value: Bytes.buffer(scheme))
+            append(name: ":scheme", value: HTTPBytes.buffer(scheme))
             if authority.count > 0 { append(name: ":authority", value: authority) }
             let path = head.path.bytes(in: message)
             if path.isEmpty || path[0] == 0x3F {  // "http://h" or "http://h?q": the path is "/" before the query
@@ -112,9 +112,9 @@ public final class HTTP2HeaderBlock {
     public func append(fields source: [HeaderField], message: UnsafeRawBufferPointer, omitting: HeaderKindSet = []) {
         var nominates = false
         for field in source where field.kind == .connection {
-            Bytes.forEachListElement(field.value.bytes(in: message)) { token in
-                if !Bytes.equalsIgnoringCase(token, "close") && !Bytes.equalsIgnoringCase(token, "keep-alive")
-                    && !Bytes.equalsIgnoringCase(token, "upgrade") {
+            HTTPBytes.forEachListElement(field.value.bytes(in: message)) { token in
+                if !HTTPBytes.equalsIgnoringCase(token, "close") && !HTTPBytes.equalsIgnoringCase(token, "keep-alive")
+                    && !HTTPBytes.equalsIgnoringCase(token, "upgrade") {
                     nominates = true
                 }
             }
@@ -124,7 +124,7 @@ public final class HTTP2HeaderBlock {
             case .connection, .keepAlive, .proxyConnection, .transferEncoding, .upgrade:
                 continue
             case .te:
-                if Bytes.equalsIgnoringCase(field.value.bytes(in: message), "trailers"), !omitting.contains(.te) {
+                if HTTPBytes.equalsIgnoringCase(field.value.bytes(in: message), "trailers"), !omitting.contains(.te) {
                     append(name: "te", value: "trailers")
                 }
                 continue
@@ -133,7 +133,7 @@ public final class HTTP2HeaderBlock {
             }
             let name = field.name.bytes(in: message)
             if field.kind == .other {
-                if Bytes.equalsIgnoringCase(name, "http2-settings") { continue }
+                if HTTPBytes.equalsIgnoringCase(name, "http2-settings") { continue }
                 if nominates && isNominated(name, by: source, message: message) { continue }
             }
             append(name: name, value: field.value.bytes(in: message))
@@ -143,11 +143,34 @@ public final class HTTP2HeaderBlock {
     private func isNominated(_ name: UnsafeRawBufferPointer, by fields: [HeaderField], message: UnsafeRawBufferPointer) -> Bool {
         var found = false
         for field in fields where field.kind == .connection {
-            Bytes.forEachListElement(field.value.bytes(in: message)) { token in
-                if Bytes.equalsIgnoringCase(token, name) { found = true }
+            HTTPBytes.forEachListElement(field.value.bytes(in: message)) { token in
+                if HTTPBytes.equalsIgnoringCase(token, name) { found = true }
             }
         }
         return found
+    }
+
+    /// Gives the first field named `name` (a pseudo-header such as `:path`, or a lowercase name) the value
+    /// `value`, or appends the field when there is none.
+    public func setValue(_ value: UnsafeRawBufferPointer, forName name: StaticString) {
+        let wanted = HTTPBytes.buffer(name)
+        let bytes = UnsafeRawBufferPointer(start: storage.base, count: storage.writeIndex)
+        guard let index = fields.firstIndex(where: { HTTPBytes.equalsIgnoringCase($0.name.bytes(in: bytes), wanted) }) else {
+            return append(name: name, value: value)
+        }
+        storage.reserve(value.count)
+        let start = storage.writeIndex
+        storage.append(value)
+        fields[index].value = ByteSpan(start: start, count: value.count)
+    }
+
+    /// Removes the regular fields (not pseudo-headers) whose lowercase name `dropped` says to drop.
+    public func removeFields(where dropped: (UnsafeRawBufferPointer) -> Bool) {
+        let bytes = UnsafeRawBufferPointer(start: storage.base, count: storage.writeIndex)
+        fields.removeAll { field in
+            let name = field.name.bytes(in: bytes)
+            return !(name.first == UInt8(ascii: ":")) && dropped(name)
+        }
     }
 
     /// Whether the block is a 1xx response head (its first field is a :status starting with 1).

@@ -14,7 +14,7 @@ public enum HTTP2Preface: Sendable, Equatable {
     public static let bytes: StaticString = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 
     public static func match(_ received: UnsafeRawBufferPointer) -> HTTP2Preface {
-        let preface = Bytes.buffer(bytes)
+        let preface = HTTPBytes.buffer(bytes)
         let n = min(received.count, preface.count)
         for i in 0..<n where received[i] != preface[i] { return .mismatch }
         return n == preface.count ? .complete : .incomplete
@@ -36,11 +36,11 @@ extension HTTP2Session {
             let value = field.value.bytes(in: message)
             switch field.kind {
             case .upgrade:
-                Bytes.forEachListElement(value) { if Bytes.equalsIgnoringCase($0, "h2c") { wantsH2C = true } }
+                HTTPBytes.forEachListElement(value) { if HTTPBytes.equalsIgnoringCase($0, "h2c") { wantsH2C = true } }
             case .connection:
-                Bytes.forEachListElement(value) { if Bytes.equalsIgnoringCase($0, "http2-settings") { nominatesSettings = true } }
+                HTTPBytes.forEachListElement(value) { if HTTPBytes.equalsIgnoringCase($0, "http2-settings") { nominatesSettings = true } }
             case .other:
-                if Bytes.equalsIgnoringCase(field.name.bytes(in: message), "http2-settings") {
+                if HTTPBytes.equalsIgnoringCase(field.name.bytes(in: message), "http2-settings") {
                     settings = value
                     settingsCount += 1
                 }
@@ -71,6 +71,7 @@ extension HTTP2Session {
                                      HTTP2Session.userData(slot: index))
         }
         if rv != 0 { throw HTTP2Error(code: rv) }
+        _ = session.clientStreamIDs.use(1)
         session.counters.streamsOpened += 1
         session.adoptUpgradedRequest(head, message: message, slot: index)
         return session

@@ -53,6 +53,8 @@ public final class HTTP2Session {
     /// nghttp2's allocations, counted by the allocator the session gives it.
     let allocationCount: UnsafeMutablePointer<Int>
     var terminating = false
+    /// Server: the stream IDs the client has used and skipped (RFC 9113 §5.1.1).
+    var clientStreamIDs = ClientStreamIDs()
 
     /// - Parameters:
     ///   - role: `.server` for a connection a client opened, `.client` for one to an upstream.
@@ -87,16 +89,18 @@ public final class HTTP2Session {
         nghttp2_option_new(&options)
         defer { nghttp2_option_del(options) }
         nghttp2_option_set_no_auto_window_update(options, 1)
-        nghttp2_option_set_no_closed_streams(options, 1)
         nghttp2_option_set_max_continuations(options, configuration.maxContinuations)
         if role == .server {
             nghttp2_option_set_stream_reset_rate_limit(options, configuration.streamResetBurst, configuration.streamResetRate)
+        } else {
+            nghttp2_option_set_no_closed_streams(options, 1)  // a server keeps them: see `submitInitialSettings`
         }
 
         var callbacks: OpaquePointer?
         nghttp2_session_callbacks_new(&callbacks)
         defer { nghttp2_session_callbacks_del(callbacks) }
         Self.install(callbacks)
+        if role == .server { Self.installConformanceChecks(callbacks) }
 
         var memory = nghttp2_mem(
             mem_user_data: UnsafeMutableRawPointer(allocationCount),
@@ -122,19 +126,27 @@ public final class HTTP2Session {
         return rv
     }
 
+    /// A server does not send SETTINGS_NO_RFC7540_PRIORITIES: nghttp2 then keeps closed streams (at most
+    /// `maxConcurrentStreams` streams, open and closed together, 224 bytes each in nghttp2 1.52) and answers frames
+    /// on them with STREAM_CLOSED (RFC 9113 §5.1), and it checks PRIORITY frames (stream 0, a stream depending on
+    /// itself). With the setting sent, nghttp2 forgets a stream as soon as it closes, and
+    /// `nghttp2_option_set_server_fallback_rfc7540_priorities` does not change that: it only brings back PRIORITY
+    /// processing for clients that do not send the setting themselves. A client sends it (upstream sessions keep
+    /// no closed streams).
     private func submitInitialSettings() {
         var settings: [nghttp2_settings_entry] = [
             nghttp2_settings_entry(settings_id: Int32(NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE.rawValue),
                                    value: UInt32(configuration.initialStreamWindowSize)),
             nghttp2_settings_entry(settings_id: Int32(NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE.rawValue),
                                    value: UInt32(configuration.maxHeaderListSize)),
-            nghttp2_settings_entry(settings_id: Int32(NGHTTP2_SETTINGS_NO_RFC7540_PRIORITIES.rawValue), value: 1),
         ]
         if role == .server {
             settings.append(nghttp2_settings_entry(settings_id: Int32(NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS.rawValue),
                                                    value: configuration.maxConcurrentStreams))
         } else {
             settings.append(nghttp2_settings_entry(settings_id: Int32(NGHTTP2_SETTINGS_ENABLE_PUSH.rawValue), value: 0))
+            settings.append(nghttp2_settings_entry(settings_id: Int32(NGHTTP2_SETTINGS_NO_RFC7540_PRIORITIES.rawValue),
+                                                   value: 1))
         }
         let rv = nghttp2_submit_settings(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), settings, settings.count)
         precondition(rv == 0, "nghttp2 SETTINGS: \(HTTP2Error(code: rv))")

@@ -12,7 +12,7 @@ public struct ResponseView {
 
     /// The value of the first field named `lowercasedName` (HTTP/2 names are lowercase); nil when absent.
     public func value(ofField lowercasedName: StaticString) -> UnsafeRawBufferPointer? {
-        for field in head.headers where Bytes.equals(field.name.bytes(in: message), lowercasedName) {
+        for field in head.headers where HTTPBytes.equals(field.name.bytes(in: message), lowercasedName) {
             return field.value.bytes(in: message)
         }
         return nil
@@ -31,7 +31,7 @@ public struct TrailersView {
 
     /// The value of the first field named `lowercasedName` (`grpc-status`); nil when absent.
     public func value(ofField lowercasedName: StaticString) -> UnsafeRawBufferPointer? {
-        for field in fields where Bytes.equals(field.name.bytes(in: message), lowercasedName) {
+        for field in fields where HTTPBytes.equals(field.name.bytes(in: message), lowercasedName) {
             return field.value.bytes(in: message)
         }
         return nil

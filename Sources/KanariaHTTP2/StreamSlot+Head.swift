@@ -52,14 +52,14 @@ extension StreamSlot {
         if isResponse { response.headers.append(field) } else { request.headers.append(field) }
         switch kind {
         case .contentLength:
-            pseudo.contentLength = Bytes.decimal(value) ?? -1
+            pseudo.contentLength = HTTPBytes.decimal(value) ?? -1
         case .host:
             pseudo.hostCount += 1
             pseudo.host = field.value
         case .expect:
-            pseudo.expectsContinue = Bytes.equalsIgnoringCase(value, "100-continue")
+            pseudo.expectsContinue = HTTPBytes.equalsIgnoringCase(value, "100-continue")
         case .other:
-            if name.count == 6 && Bytes.equals(name, "cookie") { pseudo.cookieCount += 1 }
+            if name.count == 6 && HTTPBytes.equals(name, "cookie") { pseudo.cookieCount += 1 }
         default:
             break
         }
@@ -68,7 +68,7 @@ extension StreamSlot {
     private mutating func addPseudo(name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer, isResponse: Bool) {
         if isResponse {
             // ":status" is the only pseudo-header field of a response, and the first field: the status line.
-            guard Bytes.equals(name, ":status"), head.writeIndex == 0, let status = Bytes.decimal(value), value.count == 3 else {
+            guard HTTPBytes.equals(name, ":status"), head.writeIndex == 0, let status = HTTPBytes.decimal(value), value.count == 3 else {
                 rejectStatus = 400
                 return
             }
@@ -121,7 +121,7 @@ extension StreamSlot {
         if pseudo.hasAuthority {
             let authority = pseudo.authority.bytes(in: bytes)
             for c in authority where c <= 0x20 || c >= 0x7F { return 400 }
-            if pseudo.hostCount == 1 && !Bytes.equalsIgnoringCase(pseudo.host.bytes(in: bytes), authority) { return 400 }
+            if pseudo.hostCount == 1 && !HTTPBytes.equalsIgnoringCase(pseudo.host.bytes(in: bytes), authority) { return 400 }
             request.authority = pseudo.authority
         } else {
             request.authority = pseudo.hostCount == 1 ? pseudo.host : .empty
@@ -172,7 +172,7 @@ extension StreamSlot {
         var index = 0
         while index < headers.count {
             let field = headers[index]
-            if field.kind == .other && field.name.count == 6 && Bytes.equals(field.name.bytes(in: headBytes), "cookie") {
+            if field.kind == .other && field.name.count == 6 && HTTPBytes.equals(field.name.bytes(in: headBytes), "cookie") {
                 if !first { head.append("; ") }
                 first = false
                 // The head may have moved while growing: copy from the current base.

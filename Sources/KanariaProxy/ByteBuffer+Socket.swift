@@ -39,10 +39,10 @@ extension ReadOutcome {
 extension ByteBuffer {
     /// Reads once from `fd` into the free space after the readable bytes.
     @inline(__always)
-    mutating func read(from fd: Int32) -> ReadOutcome {
+    mutating func read(from fd: Int32, io: WorkerIO) -> ReadOutcome {
         let space = writableCount
         guard space > 0 else { return .noRoom }
-        switch Syscall.read(fd, into: writable) {
+        switch io.read(fd, into: writable) {
         case .success(let n):
             if n == 0 { return .closed }
             didWrite(n)

@@ -11,15 +11,20 @@ struct ClientTransport {
     private var ciphertext = ByteBuffer?.none
     /// Why TLS failed, for the log; nil while it has not.
     private(set) var failure: TLSFailure?
+    /// The worker's sockets.
+    private let io: WorkerIO
 
     /// A transport that terminates TLS with `context`.
-    init(tls context: TLSServerContext) {
+    init(tls context: TLSServerContext, io: WorkerIO) {
         tls = TLSConnection(context: context)
         ciphertext = ByteBuffer(capacity: 16 * 1024)
+        self.io = io
     }
 
     /// Plain TCP.
-    init() {}
+    init(io: WorkerIO = .system) {
+        self.io = io
+    }
 
     mutating func release() {
         ciphertext?.deallocate()
@@ -44,7 +49,7 @@ struct ClientTransport {
     /// Reads what is ready into `inbound`. `socketReadable` is the edge-triggered readiness of the socket.
     @inline(__always)
     mutating func read(_ fd: Int32, into inbound: inout ByteBuffer, socketReadable: Bool) -> ReadOutcome {
-        guard let tls else { return inbound.read(from: fd) }
+        guard let tls else { return inbound.read(from: fd, io: io) }
         return readTLS(tls, fd, into: &inbound, socketReadable: socketReadable)
     }
 
@@ -62,7 +67,7 @@ struct ClientTransport {
             case .wantMoreCiphertext:
                 guard socketReadable else { return .nothing }
                 ciphertext!.reserve(4096)
-                switch ciphertext!.read(from: fd) {
+                switch ciphertext!.read(from: fd, io: io) {
                 case .data(let drained):
                     if drained { socketReadable = false }
                 case .closed:
@@ -90,11 +95,7 @@ struct ClientTransport {
     /// socket is full (an EPOLLOUT edge will follow).
     @inline(__always)
     mutating func write(_ fd: Int32, _ first: UnsafeRawBufferPointer, _ second: UnsafeRawBufferPointer) -> Result<Int, Errno> {
-        guard let tls else {
-            if second.isEmpty { return Syscall.write(fd, first) }
-            if first.isEmpty { return Syscall.write(fd, second) }
-            return Syscall.writev(fd, first, second)
-        }
+        guard let tls else { return io.write(fd, first, second) }
         return writeTLS(tls, fd, first, second)
     }
 
@@ -123,7 +124,7 @@ struct ClientTransport {
 
     /// Writes `buffers` in order (an HTTP/2 session's output); the same contract as `write`.
     mutating func write(_ fd: Int32, _ buffers: [UnsafeRawBufferPointer], vectors: VectorWriter) -> Result<Int, Errno> {
-        guard let tls else { return vectors.write(fd, buffers) }
+        guard let tls else { return io.write(fd, buffers, vectors: vectors) }
         var taken = 0
         for buffer in buffers {
             switch writeTLS(tls, fd, buffer, UnsafeRawBufferPointer(start: nil, count: 0)) {
@@ -142,7 +143,7 @@ struct ClientTransport {
     mutating func flush(_ fd: Int32) -> Result<Bool, Errno> {
         guard let tls else { return .success(true) }
         while tls.hasPendingCiphertext {
-            switch Syscall.write(fd, tls.pendingCiphertext) {
+            switch io.write(fd, tls.pendingCiphertext) {
             case .success(let n):
                 tls.ciphertextWritten(n)
                 if tls.hasPendingCiphertext { return .success(false) }
@@ -159,6 +160,6 @@ struct ClientTransport {
             tls.shutdown()
             _ = flush(fd)
         }
-        Socket.shutdownWrite(fd)
+        io.shutdownWrite(fd)
     }
 }

@@ -6,10 +6,10 @@ import KanariaRouting
 extension DownstreamConnection {
     // MARK: Starting an exchange
 
-    /// Routes the parsed head and starts relaying it: first matching route, weighted subset, endpoint, pooled
-    /// upstream connection. Answers 404 (no route) or 503 (no endpoint) itself.
+    /// Routes the parsed head (through the exchange machine, as every protocol pairing does) and starts the first
+    /// try, or answers itself: 404 (no route), 503 (no endpoint), 301 (https redirect).
     func beginExchange() {
-        let snapshot = worker.snapshot
+        if snapshot !== worker.snapshot { snapshot = worker.snapshot }
         exchangesServed += 1
         if exchangesServed == 1, head.isUpgrade, upgradeToH2C() { return }
         requestMethod = head.method
@@ -21,71 +21,193 @@ extension DownstreamConnection {
         requestID.clear()
         if head.firstField(.xRequestId) == nil { worker.requestIDs.appendUUID(to: &requestID) }
         if record.log != nil { record.captureRequest(head, message, protocolVersion: head.versionMinor == 0 ? .http10 : .http11, requestID: requestID.readable, clientEndpoint: clientEndpoint, localEndpoint: localEndpoint) }
-        if snapshot.httpsRedirect[listener] {
+        let action = machine.begin(RequestView(message: message, head: head), listener: listener, snapshot: snapshot,
+                                   routing: &worker.routing, now: worker.now)
+        switch action {
+        case .connect:
+            if snapshot.routePolicies[machine.route].hasMirrors {
+                worker.startMirrors(for: machine, snapshot: snapshot, head: head, message: message, clientAddress: clientAddress,
+                                    requestID: requestID.readable, forwardedProto: transport.scheme,
+                                    frameChunks: snapshot.table.clusters[machine.cluster].upstreamProtocol == .http2
+                                        && head.framing == .chunked,
+                                    addChunkedHeader: false, into: &mirrors)
+            }
+            prepareUpstreamRequest(message)
+            phase = .exchanging
+            worker.schedule(deadline, at: machine.nextDeadline)
+            startTry()
+        case .redirectToHTTPS:
             redirectToHTTPS(message)
-            return
+        case .wait:
+            // A fault delay: what the request needs afterwards is taken from its head now.
+            if machine.cluster >= 0 { prepareUpstreamRequest(message) } else { prepareRouteAnswer(message) }
+            phase = .exchanging
+            perform(action)
+        default:
+            prepareRouteAnswer(message)
+            perform(action)
         }
-        let decision = snapshot.table.route(RequestView(message: message, head: head), listener: listener, state: &worker.routing)
-        guard case .cluster(let route, let cluster) = decision else {
-            finishHead()
-            record.measure.flags.insert(.NR)
-            record.measure.details = "route_not_found"
-            respondLocally(status: 404, body: "", close: requestHasBody)
-            return
+    }
+
+    /// For a route that answers by itself: writes its redirect's `Location` (into `upstreamHead`, unused by such
+    /// a route), then drops the client's head from `inbound`.
+    private func prepareRouteAnswer(_ message: UnsafeRawBufferPointer) {
+        if machine.route >= 0 && snapshot.routePolicies[machine.route].hasCors {
+            corsOrigin = CorsPolicy.origin(of: head, message: message)
         }
-        let endpoints = snapshot.table.clusters[cluster].endpoints
-        guard let position = worker.routing.pickEndpointPosition(of: cluster, count: endpoints.count) else {
-            finishHead()
-            record.measure.destination = snapshot.clusterDestinations[cluster]
-            record.measure.flags.insert(.UH)
-            record.measure.details = "no_healthy_upstream"
-            if record.log != nil { record.captureRoute(route: snapshot.table.routes[route].name, cluster: snapshot.table.clusters[cluster].name, pool: nil) }
-            respondLocally(status: 503, body: "no healthy upstream", close: requestHasBody)
-            return
+        if machine.route >= 0, case .redirect(let redirect) = snapshot.table.routes[machine.route].action {
+            upstreamHead.clear()
+            let scheme: StaticString = transport.scheme
+            redirect.location(requestScheme: UnsafeRawBufferPointer(start: scheme.utf8Start, count: scheme.utf8CodeUnitCount),
+                              authority: head.authority.bytes(in: message), path: RequestView(message: message, head: head).path,
+                              listenerPort: gatewayPort, listenerIsTLS: transport.tls != nil, into: &upstreamHead)
         }
-        let endpoint = endpoints[position]
-        self.endpoint = endpoint
-        record.measure.host = snapshot.endpointHosts[endpoint]
-        record.measure.destination = snapshot.endpointDestinations[snapshot.clusterEndpointStart[cluster] + position]
-        let pool = worker.pools[endpoint]
-        if record.log != nil { record.captureRoute(route: snapshot.table.routes[route].name, cluster: snapshot.table.clusters[cluster].name, pool: pool) }
-        if snapshot.table.clusters[cluster].upstreamProtocol == .http2 {
-            beginHTTP2Upstream(pool: pool, message: message)
-            return
-        }
-        upstreamHead.clear()
-        pool.authority.withUnsafeBytes { defaultHost in
-            clientAddress.withUnsafeBytes { client in
-                HeadRewriter.writeUpstreamRequest(head, message: message, clientAddress: client,
-                                                  generatedRequestID: requestID.readable, defaultHost: defaultHost,
-                                                  forwardedProto: transport.scheme, into: &upstreamHead)
+        finishHead()
+    }
+
+    /// Writes the request as the upstream will get it (HTTP/1.1 head into `upstreamHead`, or HTTP/2 fields), once
+    /// per exchange: every try sends the same, then drops the client's head from `inbound`.
+    private func prepareUpstreamRequest(_ message: UnsafeRawBufferPointer) {
+        upstreamIsHTTP2 = snapshot.table.clusters[machine.cluster].upstreamProtocol == .http2
+        let pool = worker.defaultAuthorityPool(for: machine, snapshot: snapshot)
+        if machine.corsAllowed { corsOrigin = CorsPolicy.origin(of: head, message: message) }
+        worker.withRequestChanges(machine, snapshot: snapshot, head: head, message: message) { changes in
+            if upstreamIsHTTP2 {
+                let headers = h2Headers ?? HTTP2HeaderBlock(capacity: 1024)
+                h2Headers = headers
+                HeadRewriter.writeUpstreamRequest(head, message: message, clientAddress: clientAddress, scheme: transport.scheme,
+                                                  generatedRequestID: requestID.readable, defaultAuthority: pool.authority,
+                                                  into: headers)
+                if let changes { HeadRewriter.apply(changes, to: headers) }
+                requestBody = BodyTracker(framing: head.framing, dechunk: true)
+            } else {
+                upstreamHead.clear()
+                pool.authority.withUnsafeBytes { defaultHost in
+                    clientAddress.withUnsafeBytes { client in
+                        HeadRewriter.writeUpstreamRequest(head, message: message, clientAddress: client,
+                                                          generatedRequestID: requestID.readable, defaultHost: defaultHost,
+                                                          forwardedProto: transport.scheme, changes: changes,
+                                                          into: &upstreamHead)
+                    }
+                }
+                requestBody = BodyTracker(framing: head.framing)
             }
         }
-        requestBody = BodyTracker(framing: head.framing)
         finishHead()
-        upstreamHeadSent = 0
-        requestSent = false
         bodyBytesForwarded = false
+    }
+
+    /// Starts the try the machine asked for: to `machine.endpoint`, over HTTP/1.1 or HTTP/2 as the cluster speaks.
+    private func startTry() {
+        guard snapshot === worker.snapshot else {
+            // A reload replaced the pools this exchange's endpoint indices point into: give up on retrying.
+            perform(.answer(.failure(.connectFailure)))
+            return
+        }
+        let position = snapshot.clusterEndpointStart[machine.cluster] + machine.endpointPosition
+        record.measure.host = snapshot.endpointHosts[machine.endpoint]
+        record.measure.destination = snapshot.endpointDestinations[position]
+        endpoint = machine.endpoint
+        let pool = worker.pools[endpoint]
+        if record.log != nil { captureRoute(pool: pool) }
         responsePhase = .awaitingHead
         responseStarted = false
-        retried = false
-        phase = .exchanging
-        attachUpstream(fresh: false)
+        if upstreamIsHTTP2 {
+            beginHTTP2Upstream(pool: pool)
+            return
+        }
+        upstreamHeadSent = 0
+        requestSent = false
+        attachUpstream(fresh: machine.freshConnection)
+    }
+
+    private func captureRoute(pool: EndpointPool?) {
+        guard machine.cluster >= 0 else { return }
+        record.captureRoute(route: snapshot.table.routes[machine.route].name,
+                            cluster: snapshot.table.clusters[machine.cluster].name, pool: pool)
+    }
+
+    /// Appends relayed request body bytes to the mirror copies still collecting.
+    func copyToMirrors(_ bytes: UnsafeRawBufferPointer) {
+        for mirror in mirrors { mirror.appendBody(bytes) }
+    }
+
+    /// The request body is whole: the mirror copies are sent.
+    func endMirrors() {
+        for mirror in mirrors { mirror.requestEnded() }
+        mirrors.removeAll(keepingCapacity: true)
+    }
+
+    /// The request will not be whole (the client went away): the copies are dropped.
+    func abandonMirrors() {
+        for mirror in mirrors { mirror.abandon() }
+        mirrors.removeAll(keepingCapacity: true)
+    }
+
+    /// Carries out what the exchange machine decided.
+    func perform(_ action: ExchangeAction) {
+        switch action {
+        case .none, .relay, .redirectToHTTPS:
+            break
+        case .connect:
+            dropTry()
+            startTry()
+        case .wait:
+            dropTry()
+            record.measure.flags.insert(machine.flags)
+        case .redirect:
+            guard case .redirect(let redirect) = snapshot.table.routes[machine.route].action else { break }
+            if record.log != nil { captureRoute(pool: nil) }
+            record.measure.flags.insert(machine.flags)
+            record.measure.details = "direct_response"
+            respondLocally(status: redirect.code, body: "", close: requestHasBody, location: upstreamHead.readable)
+        case .answer(let answer):
+            dropTry()
+            if machine.cluster >= 0 && record.measure.destination == 0 {
+                record.measure.destination = snapshot.clusterDestinations[machine.cluster]
+            }
+            if record.log != nil && machine.route >= 0 { captureRoute(pool: nil) }
+            // A body the proxy did not read hides the next request: close after answering.
+            if requestHasBody && !requestSent { closeAfterResponse = true }
+            record.measure.flags.insert(answer.flags)
+            record.measure.details = answer.details
+            let extra = answer.corsHeaders ? worker.preflightChanges(machine, snapshot: snapshot, origin: corsOrigin) : nil
+            answer.body.withBytes { body in
+                respondLocally(status: answer.status, body: body, close: closeAfterResponse, grpcStatus: answer.grpcStatus,
+                               extra: extra)
+            }
+        case .abort(let flags):
+            record.measure.flags.insert(flags)
+            close()
+        }
+        worker.countStats(of: &machine, snapshot: snapshot)
+        worker.schedule(deadline, at: machine.nextDeadline)
+    }
+
+    /// A deadline of the exchange passed (a route or per-try timeout, the end of a retry back-off).
+    func deadlinePassed() {
+        guard phase == .exchanging else { return }
+        perform(machine.timerFired(now: worker.now, replayable: !bodyBytesForwarded, snapshot: snapshot,
+                                   routing: &worker.routing))
+        drive()
+    }
+
+    /// Lets go of the current try's upstream leg: its HTTP/1.1 connection is closed (it may hold an unread
+    /// answer), its HTTP/2 stream reset.
+    private func dropTry() {
+        if let upstream = upstream2 {
+            upstream2 = nil
+            upstream.abandon(stream: upstreamStream)
+            h2RequestLent = 0
+        }
+        dropUpstream()
     }
 
     /// Answers 301 with the same authority (without its port) and path under https, as Envoy's `https_redirect`.
     private func redirectToHTTPS(_ message: UnsafeRawBufferPointer) {
         var location = ByteBuffer(capacity: 256)
         defer { location.deallocate() }
-        location.append("https://")
-        let authority = head.authority.bytes(in: message)
-        var hostEnd = authority.count
-        if let colon = authority.lastIndex(of: UInt8(ascii: ":")), !authority[colon...].contains(UInt8(ascii: "]")) {
-            hostEnd = colon
-        }
-        location.append(UnsafeRawBufferPointer(rebasing: authority[..<hostEnd]))
-        if head.path.isEmpty || message[Int(head.path.start)] != UInt8(ascii: "/") { location.append(byte: UInt8(ascii: "/")) }
-        location.append(head.path.bytes(in: message))
+        HeadRewriter.writeHTTPSLocation(head, message: message, into: &location)
         finishHead()
         record.measure.details = "direct_response"
         respondLocally(status: 301, body: "", close: requestHasBody, location: location.readable)
@@ -208,6 +330,7 @@ extension DownstreamConnection {
             let bodyReady = requestBody.identified
             if headLeft == 0 && bodyReady == 0 {
                 if requestBody.endIdentified {
+                    if !mirrors.isEmpty { endMirrors() }
                     requestSent = true
                     return progressed
                 }
@@ -227,9 +350,9 @@ extension DownstreamConnection {
             let result: Result<Int, Errno>
             if headLeft > 0 {
                 let head = UnsafeRawBufferPointer(rebasing: upstreamHead.readable[upstreamHeadSent...])
-                result = bodyReady > 0 ? Syscall.writev(upstream.fd, head, body) : Syscall.write(upstream.fd, head)
+                result = worker.io.write(upstream.fd, head, body)
             } else {
-                result = Syscall.write(upstream.fd, body)
+                result = worker.io.write(upstream.fd, body)
             }
             switch result {
             case .success(let n):
@@ -237,6 +360,7 @@ extension DownstreamConnection {
                 upstreamHeadSent += fromHead
                 let fromBody = n - fromHead
                 if fromBody > 0 {
+                    if !mirrors.isEmpty { copyToMirrors(UnsafeRawBufferPointer(start: body.baseAddress, count: fromBody)) }
                     inbound.consume(fromBody)
                     requestBody.forwarded(fromBody)
                     bodyBytesForwarded = true
@@ -281,7 +405,7 @@ extension DownstreamConnection {
                     failExchange(upstream.inbound.isEmpty ? .connectionTermination : .protocolError)
                     return true
                 }
-                guard upstream.readable, upstream.readSome(limit: worker.headLimits.maxHeadBytes + 1) else { return progressed }
+                guard upstream.readable, upstream.readSome(limit: worker.headLimits.maxHeadBytes + 1, io: worker.io) else { return progressed }
                 progressed = true
             case .body:
                 if !responseBody.endIdentified {
@@ -310,7 +434,7 @@ extension DownstreamConnection {
                     }
                     guard upstream.readable else { return progressed }
                     upstream.inbound.compact()
-                    guard upstream.readSome(limit: 0) else { return progressed }
+                    guard upstream.readSome(limit: 0, io: worker.io) else { return progressed }
                     progressed = true
                     continue
                 }
@@ -357,6 +481,17 @@ extension DownstreamConnection {
             upstream.responseParser.reset()
             return true
         }
+        switch machine.responseHead(status: response.status, grpcStatus: nil, replayable: !bodyBytesForwarded,
+                                    snapshot: snapshot, routing: &worker.routing, now: worker.now) {
+        case .relay(let flags):
+            record.measure.flags.insert(flags)
+            worker.countStats(of: &machine, snapshot: snapshot)
+        case .none:
+            break
+        case let action:
+            perform(action)  // retried: the answer goes with its connection
+            return false
+        }
         let dechunk = response.framing == .chunked && requestVersionMinor == 0
         if response.framing == .untilClose { closeAfterResponse = true }
         var adjustments = HeadRewriter.ResponseAdjustments()
@@ -364,7 +499,9 @@ extension DownstreamConnection {
         adjustments.close = closeAfterResponse || dechunk
         adjustments.keepAliveForHTTP10 = requestVersionMinor == 0 && !adjustments.close
         if dechunk { closeAfterResponse = true }  // the de-chunked body can only be delimited by closing
-        HeadRewriter.writeClientResponse(response, message: message, adjustments: adjustments, into: &outbound)
+        HeadRewriter.writeClientResponse(response, message: message, adjustments: adjustments,
+                                         changes: worker.responseChanges(machine, snapshot: snapshot, origin: corsOrigin),
+                                         into: &outbound)
         record.measure.responseCode = response.status
         record.measure.details = "via_upstream"
         record.measure.responseHeadBytes = UInt64(outbound.readableCount)
@@ -397,6 +534,8 @@ extension DownstreamConnection {
     /// The response was relayed whole: return the upstream connection to its pool when it can carry another
     /// request, then read the next request (or close).
     private func finishExchange(_ upstream: UpstreamConnection) {
+        machine.responseEnded()
+        worker.schedule(deadline, at: 0)
         self.upstream = nil
         upstream.owner = .none
         upstream.exchangesCompleted += 1
@@ -413,6 +552,7 @@ extension DownstreamConnection {
     /// Records the finished exchange, then reads the next request, or closes when the connection must not carry
     /// another (the client asked, the request body was not all read, a drain).
     func completeExchange() {
+        if !mirrors.isEmpty { abandonMirrors() }
         if !requestSent { closeAfterResponse = true }
         record.end(worker: worker)
         if closeAfterResponse || worker.draining {
@@ -423,28 +563,19 @@ extension DownstreamConnection {
         }
     }
 
-    /// The upstream failed before a response could be relayed. A pooled connection that turns out stale is
-    /// retried once on a new connection when no body byte was sent; otherwise the client gets Envoy's answer.
+    /// The try failed. Before the response began, the machine retries it (a stale pooled connection on a new
+    /// connection, else as the route's retry policy says) or answers as Envoy does; after, the client connection
+    /// is closed, since all it can learn is that the response broke off.
     func failExchange(_ failure: UpstreamFailure) {
         let wasPooled = (upstream?.exchangesCompleted ?? 0) > 0
         dropUpstream()
         if responseStarted {
-            record.measure.flags.insert(.UC)  // the response broke off after it had begun
+            record.measure.flags.insert(.UC)
             close()
             return
         }
-        if failure == .connectionTermination && wasPooled && !retried && !bodyBytesForwarded {
-            retried = true
-            upstreamHeadSent = 0
-            requestSent = false
-            attachUpstream(fresh: true)
-            return
-        }
-        if !requestSent { closeAfterResponse = true }
-        record.measure.flags.insert(failure.responseFlag)
-        record.measure.details = failure.responseCodeDetails
-        if retried { record.measure.flags.insert(.URX) }
-        respondLocally(status: failure.status, body: failure.body, close: closeAfterResponse)
+        perform(machine.upstreamFailed(failure, replayable: !bodyBytesForwarded, stalePooled: wasPooled,
+                                       snapshot: snapshot, routing: &worker.routing, now: worker.now))
     }
 
     /// The client sent a body the proxy cannot relay (bad chunked framing): drop the upstream and answer, then close.

@@ -10,24 +10,14 @@ import KanariaTelemetry
 extension DownstreamConnection {
     static let maxPendingResponseBytes = 64 * 1024
 
-    /// Opens the upstream stream for the routed request (its head is still in `inbound`).
-    func beginHTTP2Upstream(pool: EndpointPool, message: UnsafeRawBufferPointer) {
-        let headers = h2Headers ?? HTTP2HeaderBlock(capacity: 1024)
-        h2Headers = headers
-        HeadRewriter.writeUpstreamRequest(head, message: message, clientAddress: clientAddress, scheme: transport.scheme,
-                                          generatedRequestID: requestID.readable, defaultAuthority: pool.authority,
-                                          into: headers)
-        requestBody = BodyTracker(framing: head.framing, dechunk: true)
-        finishHead()
-        requestSent = head.framing == .none
-        bodyBytesForwarded = false
-        responsePhase = .awaitingHead
-        responseStarted = false
+    /// Opens a stream for the current try on an h2c connection to the endpoint (the request's fields are in
+    /// `h2Headers`, written once per exchange).
+    func beginHTTP2Upstream(pool: EndpointPool) {
+        requestSent = !requestHasBody
         h2RequestLent = 0
         h2ResponseChunked = false
         h2ResponseEnded = false
-        phase = .exchanging
-        guard let upstream = worker.acquireHTTP2Upstream(endpoint: endpoint),
+        guard let headers = h2Headers, let upstream = worker.acquireHTTP2Upstream(endpoint: machine.endpoint, destination: record.measure.destination),
               let stream = upstream.open(headers, method: requestMethod, endStream: requestSent,
                                          owner: .client(Unmanaged.passUnretained(self))) else {
             failExchange(.connectFailure)
@@ -63,6 +53,9 @@ extension DownstreamConnection {
             }
             let fresh = requestBody.identified - h2RequestLent
             if fresh > 0 {
+                if !mirrors.isEmpty {
+                    copyToMirrors(UnsafeRawBufferPointer(start: inbound.readable.baseAddress! + h2RequestLent, count: fresh))
+                }
                 upstream.session.offerBody(stream: upstreamStream,
                                            UnsafeRawBufferPointer(start: inbound.readable.baseAddress! + h2RequestLent, count: fresh))
                 h2RequestLent += fresh
@@ -72,6 +65,7 @@ extension DownstreamConnection {
                 continue
             }
             if requestBody.endIdentified && requestBody.identified == 0 {
+                if !mirrors.isEmpty { endMirrors() }
                 upstream.session.finishBody(stream: upstreamStream)
                 requestSent = true
                 break
@@ -117,6 +111,8 @@ extension DownstreamConnection {
     }
 
     private func finishHTTP2Exchange() {
+        machine.responseEnded()
+        worker.schedule(deadline, at: 0)
         if let upstream = upstream2 {
             upstream.release(stream: upstreamStream)
             upstream2 = nil
@@ -136,6 +132,19 @@ extension DownstreamConnection {
 
     func h2UpstreamResponse() {
         guard let upstream = upstream2, let view = upstream.session.response(stream: upstreamStream) else { return }
+        let grpcStatus = view.value(ofField: "grpc-status").map(StreamExchange.decimal)
+        switch machine.responseHead(status: view.head.status, grpcStatus: grpcStatus, replayable: !bodyBytesForwarded,
+                                    snapshot: snapshot, routing: &worker.routing, now: worker.now) {
+        case .relay(let flags):
+            record.measure.flags.insert(flags)
+            worker.countStats(of: &machine, snapshot: snapshot)
+        case .none:
+            break
+        case let action:
+            perform(action)
+            drive()
+            return
+        }
         var adjustments = HeadRewriter.ResponseAdjustments()
         let hasLength = view.head.firstField(.contentLength) != nil
         let bodiless = requestMethod == .head || view.head.status == 204 || view.head.status == 304
@@ -145,7 +154,9 @@ extension DownstreamConnection {
         adjustments.addChunked = h2ResponseChunked
         adjustments.close = closeAfterResponse
         adjustments.keepAliveForHTTP10 = requestVersionMinor == 0 && !closeAfterResponse
-        HeadRewriter.writeClientResponse(view.head, message: view.message, adjustments: adjustments, into: &outbound)
+        HeadRewriter.writeClientResponse(view.head, message: view.message, adjustments: adjustments,
+                                         changes: worker.responseChanges(machine, snapshot: snapshot, origin: corsOrigin),
+                                         into: &outbound)
         record.measure.responseCode = view.head.status
         record.measure.details = "via_upstream"
         record.measure.upstreamAnsweredNanoseconds = monotonicNanoseconds()
@@ -201,7 +212,7 @@ extension DownstreamConnection {
             if !h2ResponseEnded && responseStarted { h2UpstreamEnded() }
             if h2ResponseEnded { return }
         }
-        h2UpstreamConnectionFailed(.connectionTermination)
+        h2UpstreamConnectionFailed(error == .refusedStream ? .refusedStream : .connectionTermination)
     }
 
     func h2UpstreamConnectionFailed(_ failure: UpstreamFailure) {
@@ -210,15 +221,7 @@ extension DownstreamConnection {
             upstream2 = nil
         }
         h2RequestLent = 0
-        if responseStarted {
-            record.measure.flags.insert(.UC)
-            close()
-            return
-        }
-        if !requestSent { closeAfterResponse = true }
-        record.measure.flags.insert(failure.responseFlag)
-        record.measure.details = failure.responseCodeDetails
-        respondLocally(status: failure.status, body: failure.body, close: closeAfterResponse)
+        failExchange(failure)
         drive()
     }
 }

@@ -24,42 +24,6 @@ final class DownstreamConnection {
         case closed
     }
 
-    /// Why an upstream exchange failed before the response could be relayed.
-    enum UpstreamFailure {
-        case connectFailure
-        case connectionTermination
-        case protocolError
-
-        var status: Int { self == .protocolError ? 502 : 503 }
-
-        /// Envoy's %RESPONSE_CODE_DETAILS% for it.
-        var responseCodeDetails: StaticString {
-            switch self {
-            case .connectFailure: "upstream_reset_before_response_started{connection_failure}"
-            case .connectionTermination: "upstream_reset_before_response_started{connection_termination}"
-            case .protocolError: "upstream_reset_before_response_started{protocol_error}"
-            }
-        }
-
-        /// Envoy's response flag for it.
-        var responseFlag: ResponseFlags {
-            switch self {
-            case .connectFailure: .UF
-            case .connectionTermination: .UC
-            case .protocolError: .UPE
-            }
-        }
-
-        /// Envoy's wording, so people who know Istio recognise the answer.
-        var body: String {
-            switch self {
-            case .connectFailure: "upstream connect error or disconnect/reset before headers. reset reason: connection failure"
-            case .connectionTermination: "upstream connect error or disconnect/reset before headers. reset reason: connection termination"
-            case .protocolError: "upstream connect error or disconnect/reset before headers. reset reason: protocol error"
-            }
-        }
-    }
-
     enum ResponsePhase { case awaitingHead, body }
 
     unowned(unsafe) let worker: Worker
@@ -108,7 +72,17 @@ final class DownstreamConnection {
     var responseStarted = false
     var upstreamKeepAlive = true
     var closeAfterResponse = false
-    var retried = false
+    /// The decisions of the exchange in progress (routing, retries, timeouts), and the configuration it began with.
+    var machine = ExchangeMachine()
+    var snapshot: ConfigSnapshot
+    /// The exchange's place in the worker's deadline queue.
+    var deadline: DeadlineSlot!
+    /// Mirror copies of the current request still collecting its body.
+    var mirrors: [MirrorExchange] = []
+    /// The request's `Origin`, kept for the answer's CORS headers (routes with a CORS policy only).
+    var corsOrigin: [UInt8] = []
+    /// The exchange's cluster speaks HTTP/2 (see DownstreamConnection+HTTP2Upstream.swift).
+    var upstreamIsHTTP2 = false
     // An HTTP/2 upstream leg (see DownstreamConnection+HTTP2Upstream.swift).
     var upstream2: HTTP2UpstreamConnection?
     var upstreamStream: Int32 = 0
@@ -126,6 +100,8 @@ final class DownstreamConnection {
         outbound = ByteBuffer(capacity: 4 * 1024)
         upstreamHead = ByteBuffer(capacity: 2 * 1024)
         requestID = ByteBuffer(capacity: 64)
+        snapshot = worker.snapshot
+        deadline = DeadlineSlot(owner: Worker.token(for: self, tag: Worker.Token.downstreamTag))
     }
 
     deinit {
@@ -138,7 +114,7 @@ final class DownstreamConnection {
     /// Makes a recycled object ready for a newly accepted client.
     func reset(fd: Int32, listener: Int, gatewayPort: Int, clientAddress: [UInt8], tls: TLSServerContext?, now: Int64) {
         self.fd = fd
-        transport = tls.map { ClientTransport(tls: $0) } ?? ClientTransport()
+        transport = tls.map { ClientTransport(tls: $0, io: worker.io) } ?? ClientTransport(io: worker.io)
         self.listener = listener
         self.gatewayPort = gatewayPort
         self.clientAddress = clientAddress
@@ -269,13 +245,21 @@ final class DownstreamConnection {
     /// Queues a short answer of the proxy's own. A request body that was not read makes the connection close
     /// after it, since the next request could not be found.
     func respondLocally(status: Int, body: String, close: Bool, location: UnsafeRawBufferPointer? = nil) {
+        var body = body
+        body.withUTF8 { respondLocally(status: status, body: UnsafeRawBufferPointer($0), close: close, location: location) }
+    }
+
+    /// The same with the body as bytes; `grpcStatus` (≥ 0) makes it a trailers-only gRPC answer's head.
+    func respondLocally(status: Int, body: UnsafeRawBufferPointer, close: Bool, location: UnsafeRawBufferPointer? = nil,
+                        grpcStatus: Int = -1, extra: ResponseChanges? = nil) {
         let mustClose = close || closeAfterResponse || worker.draining
         outbound.clear()
-        HeadRewriter.writeLocalResponse(status: status, body: body, close: mustClose,
-                                        headRequest: requestMethod == .head, location: location, into: &outbound)
+        HeadRewriter.writeLocalResponse(status: status, body: body, close: mustClose, headRequest: requestMethod == .head,
+                                        location: location, grpcStatus: grpcStatus, extra: extra, into: &outbound)
         record.measure.responseCode = status
+        if grpcStatus >= 0 { record.measure.grpcStatus = grpcStatus }
         record.measure.responseBytes = UInt64(outbound.readableCount)
-        record.measure.responseHeadBytes = UInt64(outbound.readableCount - (requestMethod == .head ? 0 : body.utf8.count))
+        record.measure.responseHeadBytes = UInt64(outbound.readableCount - (requestMethod == .head ? 0 : body.count))
         closeAfterResponse = mustClose
         phase = .writingLocalResponse
     }
@@ -336,6 +320,9 @@ final class DownstreamConnection {
     /// Closes the client connection and any upstream attached to it.
     func close() {
         guard phase != .closed else { return }
+        machine.finish()
+        worker.schedule(deadline, at: 0)
+        if !mirrors.isEmpty { abandonMirrors() }
         if let upstream = upstream2 {
             upstream2 = nil
             upstream.abandon(stream: upstreamStream)  // takes back the request bytes lent from `inbound`
@@ -347,7 +334,7 @@ final class DownstreamConnection {
         }
         dropUpstream()
         transport.release()
-        Syscall.close(fd)
+        worker.io.close(fd)
         worker.shard.downstreamConnectionClosed()
         fd = -1
         phase = .closed

@@ -187,7 +187,7 @@ final class HTTP2DownstreamConnection {
         }
         streams.removeAll()
         transport.release()
-        Syscall.close(fd)
+        worker.io.close(fd)
         worker.shard.downstreamConnectionClosed()
         worker.retire(self)
     }

@@ -29,6 +29,8 @@ final class HTTP2UpstreamConnection {
     private var owners: [Int32: HTTP2UpstreamStreamOwner] = [:]
     /// Exchanges whose response head waits for the end of the current batch of events.
     private var pendingHeads: [StreamExchange] = []
+    /// The metrics destination of the exchange the connection was opened for (counted as opened under it).
+    var openedFor: Int32 = 0
     /// When the connect began, or when the connection last carried no stream.
     var since: Int64
     private var flushing = false
@@ -91,12 +93,12 @@ final class HTTP2UpstreamConnection {
         if !events.isDisjoint(with: [.writable, .hangUp, .error]) { writable = true }
         if state == .connecting {
             guard writable else { return }
-            guard Socket.pendingError(of: fd) == 0 else {
+            guard worker.io.pendingError(of: fd) == 0 else {
                 close(failure: .connectFailure)
                 return
             }
             state = .active
-            worker.shard.upstreamConnectionOpened(destination: 0)
+            worker.shard.upstreamConnectionOpened(destination: openedFor)
         }
         drive()
     }
@@ -105,7 +107,7 @@ final class HTTP2UpstreamConnection {
         guard state == .active else { return }
         while !readClosed && readable {
             if inbound.writableCount < 4096 { inbound.reserve(16 * 1024) }
-            let outcome = inbound.read(from: fd)
+            let outcome = inbound.read(from: fd, io: worker.io)
             let progressed = outcome.record(readable: &readable, closed: &readClosed)
             if !inbound.isEmpty {
                 do throws(HTTP2Error) {
@@ -195,7 +197,7 @@ final class HTTP2UpstreamConnection {
         guard state == .active else { return }
         switch writeHTTP2Output(session, chunks: &chunks, maxChunks: worker.vectors.capacity, writable: &writable,
                                 processEvents: { processEvents(); return state == .active },
-                                write: { worker.vectors.write(fd, $0) }) {
+                                write: { worker.io.write(fd, $0, vectors: worker.vectors) }) {
         case .waiting: break
         case .sessionFailed: close(failure: .protocolError)
         case .writeFailed: close(failure: .connectionTermination)
@@ -203,7 +205,7 @@ final class HTTP2UpstreamConnection {
     }
 
     /// Closes the connection; every stream still open fails with `failure`.
-    func close(failure: DownstreamConnection.UpstreamFailure) {
+    func close(failure: UpstreamFailure) {
         guard state != .closed else { return }
         state = .closed
         let open = owners
@@ -215,7 +217,7 @@ final class HTTP2UpstreamConnection {
             case .client(let client): client._withUnsafeGuaranteedRef { $0.h2UpstreamConnectionFailed(failure) }
             }
         }
-        Syscall.close(fd)
+        worker.io.close(fd)
         fd = -1
         worker.retire(self)
     }

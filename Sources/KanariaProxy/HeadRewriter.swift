@@ -11,17 +11,23 @@ enum HeadRewriter {
     /// removed (the body's own framing, Content-Length or chunked, is kept since the body is relayed unchanged),
     /// `x-forwarded-for` with the client's address appended, `x-forwarded-proto` set to the downstream scheme, and
     /// `x-request-id` kept or, when absent, `generatedRequestID` (which the caller made before routing, as Envoy
-    /// does, so that every access-log line has one).
+    /// does, so that every access-log line has one). With `shadow`, the Host is the one a mirror gets: `-shadow`
+    /// after the host name (`shop:8080` → `shop-shadow:8080`), as Envoy's request mirroring sets it.
     static func writeUpstreamRequest(
         _ head: RequestHead, message: UnsafeRawBufferPointer, clientAddress: UnsafeRawBufferPointer,
         generatedRequestID: UnsafeRawBufferPointer, defaultHost: UnsafeRawBufferPointer, chunkedBody: Bool = false,
-        forwardedProto: StaticString = "http", into out: inout ByteBuffer
+        forwardedProto: StaticString = "http", shadow: Bool = false, changes: RequestChanges? = nil,
+        into out: inout ByteBuffer
     ) {
         out.append(head.methodSpan.bytes(in: message))
         out.append(byte: 0x20)
-        // An absolute-form target with no path ("http://h" or "http://h?q") is forwarded with "/" before its query.
-        if head.path.isEmpty || message[Int(head.path.start)] == 0x3F { out.append(byte: 0x2F) }
-        out.append(head.path.bytes(in: message))
+        if let path = changes?.path {
+            out.append(path)
+        } else {
+            // An absolute-form target with no path ("http://h" or "http://h?q") is forwarded with "/" before its query.
+            if head.path.isEmpty || message[Int(head.path.start)] == 0x3F { out.append(byte: 0x2F) }
+            out.append(head.path.bytes(in: message))
+        }
         out.append(" HTTP/1.1\r\n")
         var sawForwardedFor = false
         var sawRequestID = false
@@ -44,15 +50,43 @@ enum HeadRewriter {
                 out.append(field.line.bytes(in: message))
             case .host:
                 sawHost = true
-                out.append(field.line.bytes(in: message))
+                let authority = changes?.authority ?? field.value.bytes(in: message)
+                if shadow {
+                    appendShadowHost(authority, into: &out)
+                } else if let rewritten = changes?.authority {
+                    out.append("host: ")
+                    out.append(rewritten)
+                    out.append("\r\n")
+                } else {
+                    out.append(field.line.bytes(in: message))
+                }
             default:
+                if let changes, changes.edit.drops(field.name.bytes(in: message)) { continue }
                 out.append(field.line.bytes(in: message))
             }
         }
+        if let changes {
+            if changes.path != nil {
+                out.append("x-envoy-original-path: ")
+                out.append(changes.originalPath)
+                out.append("\r\n")
+            }
+            for field in changes.edit.append {
+                field.name.withUnsafeBytes { out.append($0) }
+                out.append(": ")
+                field.value.withUnsafeBytes { out.append($0) }
+                out.append("\r\n")
+            }
+        }
         if !sawHost {
-            out.append("host: ")
-            out.append(head.authority.isEmpty ? defaultHost : head.authority.bytes(in: message))
-            out.append("\r\n")
+            let authority = changes?.authority ?? (head.authority.isEmpty ? defaultHost : head.authority.bytes(in: message))
+            if shadow {
+                appendShadowHost(authority, into: &out)
+            } else {
+                out.append("host: ")
+                out.append(authority)
+                out.append("\r\n")
+            }
         }
         if !sawForwardedFor {
             out.append("x-forwarded-for: ")
@@ -95,6 +129,19 @@ enum HeadRewriter {
         if !generatedRequestID.isEmpty { headers.append(name: "x-request-id", value: generatedRequestID) }
     }
 
+    /// `host: <name>-shadow[:port]\r\n` for an authority `<name>[:port]` (an IPv6 literal's brackets kept).
+    static func appendShadowHost(_ authority: UnsafeRawBufferPointer, into out: inout ByteBuffer) {
+        var nameEnd = authority.count
+        if let colon = authority.lastIndex(of: UInt8(ascii: ":")), !authority[colon...].contains(UInt8(ascii: "]")) {
+            nameEnd = colon
+        }
+        out.append("host: ")
+        out.append(UnsafeRawBufferPointer(rebasing: authority[..<nameEnd]))
+        out.append("-shadow")
+        out.append(UnsafeRawBufferPointer(rebasing: authority[nameEnd...]))
+        out.append("\r\n")
+    }
+
     /// How the client's response head must change from the upstream's.
     struct ResponseAdjustments {
         /// The client will not be able to read a chunked body (HTTP/1.0): drop Transfer-Encoding, relay de-chunked.
@@ -109,7 +156,8 @@ enum HeadRewriter {
 
     /// Writes the response head for the client: the upstream's status and fields, hop-by-hop fields removed.
     static func writeClientResponse(
-        _ head: ResponseHead, message: UnsafeRawBufferPointer, adjustments: ResponseAdjustments, into out: inout ByteBuffer
+        _ head: ResponseHead, message: UnsafeRawBufferPointer, adjustments: ResponseAdjustments,
+        changes: ResponseChanges? = nil, into out: inout ByteBuffer
     ) {
         out.append("HTTP/1.1")
         out.append(UnsafeRawBufferPointer(rebasing: message[8..<Int(head.statusLine.end)]))
@@ -120,9 +168,11 @@ enum HeadRewriter {
             case .transferEncoding where adjustments.dechunk:
                 continue
             default:
+                if let changes, changes.edit.drops(field.name.bytes(in: message)) { continue }
                 out.append(field.line.bytes(in: message))
             }
         }
+        changes?.appendAddedFields(into: &out)
         if adjustments.addChunked { out.append("transfer-encoding: chunked\r\n") }
         if adjustments.close {
             out.append("connection: close\r\n")
@@ -132,25 +182,47 @@ enum HeadRewriter {
         out.append("\r\n")
     }
 
-    /// The proxy's own answer (404 no route, 503 no healthy upstream, 400 bad request, …): a short text body.
+    /// The `location` of Envoy's `https_redirect`: `https://`, the request's authority without its port, then its
+    /// path (a "/" first when the target has none): `http://shop.example:8080/a?b` → `https://shop.example/a?b`.
+    static func writeHTTPSLocation(_ head: RequestHead, message: UnsafeRawBufferPointer, into out: inout ByteBuffer) {
+        out.append("https://")
+        let authority = head.authority.bytes(in: message)
+        var hostEnd = authority.count
+        if let colon = authority.lastIndex(of: UInt8(ascii: ":")), !authority[colon...].contains(UInt8(ascii: "]")) {
+            hostEnd = colon
+        }
+        out.append(UnsafeRawBufferPointer(rebasing: authority[..<hostEnd]))
+        if head.path.isEmpty || message[Int(head.path.start)] != UInt8(ascii: "/") { out.append(byte: UInt8(ascii: "/")) }
+        out.append(head.path.bytes(in: message))
+    }
+
+    /// The proxy's own answer (404 no route, 503 no healthy upstream, 400 bad request, …): a short body, text
+    /// unless `grpcStatus` (≥ 0) makes it a gRPC answer (`content-type: application/grpc`, `grpc-status`).
     static func writeLocalResponse(
-        status: Int, body: String, close: Bool, headRequest: Bool, location: UnsafeRawBufferPointer? = nil,
-        into out: inout ByteBuffer
+        status: Int, body: UnsafeRawBufferPointer, close: Bool, headRequest: Bool, location: UnsafeRawBufferPointer? = nil,
+        grpcStatus: Int = -1, extra: ResponseChanges? = nil, into out: inout ByteBuffer
     ) {
         out.append("HTTP/1.1 ")
         out.append(decimal: status)
         out.append(byte: 0x20)
         out.append(HTTPStatus.reasonPhrase(status))
         out.append("\r\ncontent-length: ")
-        out.append(decimal: body.utf8.count)
-        if !body.isEmpty { out.append("\r\ncontent-type: text/plain") }
+        out.append(decimal: body.count)
+        if grpcStatus >= 0 {
+            out.append("\r\ncontent-type: application/grpc\r\ngrpc-status: ")
+            out.append(decimal: grpcStatus)
+        } else if !body.isEmpty {
+            out.append("\r\ncontent-type: text/plain")
+        }
         out.append("\r\nserver: kanaria")
         if let location {
             out.append("\r\nlocation: ")
             out.append(location)
         }
         if close { out.append("\r\nconnection: close") }
-        out.append("\r\n\r\n")
+        out.append("\r\n")
+        extra?.appendAddedFields(into: &out)
+        out.append("\r\n")
         if !headRequest { out.append(body) }
     }
 }

@@ -110,9 +110,22 @@ public final class ConfigSnapshot: Sendable {
     let endpointHosts: [Int32]
     /// Per route-table listener: answer every request with a redirect to https (Gateway `tls.httpsRedirect`).
     let httpsRedirect: [Bool]
+    /// Per route: its timeouts and retry policy.
+    let routePolicies: [ExchangePolicy]
+    /// Per cluster, its id for Envoy's per-cluster stats.
+    let clusterStatIDs: [Int32]
 
     /// Interns the destination labels of every cluster and endpoint in `registry` (off the request path).
-    public init(table: RouteTable, generation: Int, registry: TelemetryRegistry) {
+    public convenience init(table: RouteTable, generation: Int, registry: TelemetryRegistry) {
+        self.init(table: table, generation: generation, registry: registry,
+                  routePolicies: table.routes.map(ExchangePolicy.init(route:)))
+    }
+
+    /// The same, with each route's policy given (tests).
+    init(table: RouteTable, generation: Int, registry: TelemetryRegistry, routePolicies: [ExchangePolicy]) {
+        precondition(routePolicies.count == table.routes.count, "one policy per route")
+        self.routePolicies = routePolicies
+        self.clusterStatIDs = table.clusters.map { registry.clusterID(for: $0.name) }
         self.table = table
         self.generation = generation
         self.endpointAddresses = table.endpoints.map { SocketAddress(host: $0.address, port: $0.port) }

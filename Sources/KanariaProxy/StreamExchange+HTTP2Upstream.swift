@@ -9,13 +9,13 @@ import KanariaTelemetry
 /// 64 KiB ahead, so that the two sessions never lend each other bytes in both directions (which would make it
 /// impossible to release either stream first).
 extension StreamExchange {
-    /// Opens the upstream stream for the routed request.
-    func beginHTTP2Upstream(_ head: RequestHead, _ message: UnsafeRawBufferPointer, pool: EndpointPool) {
-        HeadRewriter.writeUpstreamRequest(head, message: message, clientAddress: connection.clientAddress,
-                                          scheme: connection.transport.scheme, generatedRequestID: requestID.readable,
-                                          defaultAuthority: pool.authority, into: headers)
-
-        guard let upstream = worker.acquireHTTP2Upstream(endpoint: endpoint),
+    /// Opens a stream for the current try on an h2c connection to the endpoint (the request's fields are in
+    /// `headers`, written once per exchange).
+    func beginHTTP2Upstream(pool: EndpointPool) {
+        upstreamStreamEnded = false
+        responseLentFromUpstream = 0
+        requestBodyLent = 0
+        guard let upstream = worker.acquireHTTP2Upstream(endpoint: machine.endpoint, destination: record.measure.destination),
               let stream = upstream.open(headers, method: requestMethod, endStream: !requestHasBody,
                                          owner: .stream(Unmanaged.passUnretained(self))) else {
             upstreamFailed(.connectFailure)
@@ -44,16 +44,19 @@ extension StreamExchange {
             guard n > 0 else { break }
             let start = upstreamOut.writeIndex
             upstreamOut.append(UnsafeRawBufferPointer(rebasing: run[0..<n]))
+            for mirror in mirrors { mirror.appendBody(UnsafeRawBufferPointer(rebasing: run[0..<n])) }
             session.consume(stream: stream, count: n)
             upstream.session.offerBody(stream: upstreamStream,
                                        UnsafeRawBufferPointer(start: upstreamOut.base + start, count: n))
             requestBodyLent += n
+            requestBytesWritten = true
             record.measure.requestBytes &+= UInt64(n)
             copied = true
         }
         if requestEndReceived && session.receivedBodyCount(stream: stream) == 0 {
             upstream.session.finishBody(stream: upstreamStream)
             requestEndQueued = true
+            endMirrors()
         }
         if copied { connection.requestFlush() }  // the client's window reopens
         upstream.requestFlush()
@@ -78,6 +81,20 @@ extension StreamExchange {
     /// body or end event, or when the upstream connection has handled everything it read.
     func upstreamResponse() {
         guard let upstream = upstream2, let view = upstream.session.response(stream: upstreamStream) else { return }
+        let grpcStatus = view.value(ofField: "grpc-status").map(Self.decimal)
+        if let snapshot {
+            switch machine.responseHead(status: view.head.status, grpcStatus: grpcStatus, replayable: replayable,
+                                        snapshot: snapshot, routing: &worker.routing, now: worker.now) {
+            case .relay(let flags):
+                record.measure.flags.insert(flags)
+                worker.countStats(of: &machine, snapshot: snapshot)
+            case .none: break
+            case let action:
+                perform(action)  // retried: the stream is reset
+                connection.requestFlush()
+                return
+            }
+        }
         responseHeadPending = true
         upstream.notePendingHead(self)
         record.measure.responseCode = view.head.status
@@ -85,7 +102,7 @@ extension StreamExchange {
         record.measure.upstreamAnsweredNanoseconds = monotonicNanoseconds()
         record.measure.responseHeadBytes = UInt64(view.head.headLength)
         record.measure.responseBytes &+= UInt64(view.head.headLength)
-        if let status = view.value(ofField: "grpc-status") { record.measure.grpcStatus = Self.decimal(status) }
+        if let grpcStatus { record.measure.grpcStatus = grpcStatus }
         responsePhase = .body
     }
 
@@ -95,7 +112,7 @@ extension StreamExchange {
               let view = upstream.session.response(stream: upstreamStream) else { return }
         responseHeadPending = false
         do throws(HTTP2Error) {
-            try session.submitResponse(stream: stream, head: view.head, message: view.message, endStream: endStream)
+            try submitResponseHead(view.head, message: view.message, endStream: endStream)
         } catch {
             resetStream()
         }
@@ -165,7 +182,7 @@ extension StreamExchange {
             if responsePhase == .awaitingHead {
                 releaseHTTP2UpstreamStream()
                 upstream2 = nil
-                answerUpstreamFailure(.connectionTermination)
+                upstreamFailed(error == .refusedStream ? .refusedStream : .connectionTermination)
                 return
             }
             record.measure.flags.insert(.UC)
@@ -176,7 +193,7 @@ extension StreamExchange {
     }
 
     /// The whole upstream connection failed.
-    func upstreamConnectionFailed(_ failure: DownstreamConnection.UpstreamFailure) {
+    func upstreamConnectionFailed(_ failure: UpstreamFailure) {
         upstreamStreamEnded = true
         guard responsePhase != .done || responseLentFromUpstream > 0 else {
             upstream2 = nil
@@ -184,7 +201,7 @@ extension StreamExchange {
         }
         if responsePhase == .awaitingHead {
             upstream2 = nil
-            answerUpstreamFailure(failure)
+            upstreamFailed(failure)
             return
         }
         // Mid-response: the client's stream is reset; releasing it takes back what it was lent.

@@ -34,7 +34,13 @@ final class StreamExchange {
     var requestEndQueued = false
     var requestMethod = HTTPMethod.get
     var bodyBytesForwarded = false
-    var retried = false
+    /// Bytes of the request were written to an upstream (a try's bytes cannot be taken back).
+    var requestBytesWritten = false
+    /// The decisions of the exchange (routing, retries, timeouts), and the configuration it began with.
+    var machine = ExchangeMachine()
+    var snapshot: ConfigSnapshot?
+    /// The exchange's place in the worker's deadline queue.
+    var deadline: DeadlineSlot!
     var responsePhase = ResponsePhase.awaitingHead
     var responseBody = BodyTracker(framing: .none)
     /// Response body bytes lent to the session and not yet written (at the front of the upstream's buffer).
@@ -61,6 +67,7 @@ final class StreamExchange {
     init() {
         upstreamOut = ByteBuffer(capacity: 2048)
         requestID = ByteBuffer(capacity: 64)
+        deadline = DeadlineSlot(owner: Worker.token(for: self, tag: Worker.Token.streamTag))
     }
 
     deinit {
@@ -82,7 +89,7 @@ final class StreamExchange {
         requestEndReceived = false
         requestEndQueued = false
         bodyBytesForwarded = false
-        retried = false
+        requestBytesWritten = false
         responsePhase = .awaitingHead
         lent = 0
         upstreamKeepAlive = true
@@ -101,11 +108,13 @@ final class StreamExchange {
 
     // MARK: Starting
 
-    /// Routes the request of the stream, as an HTTP/1.1 request is routed, and starts relaying it.
+    /// Routes the request of the stream through the exchange machine, as an HTTP/1.1 request is routed, and starts
+    /// the first try, or answers itself.
     func begin(_ request: RequestView) {
         let head = request.head
         let message = request.message
-        let snapshot = worker.snapshot
+        if snapshot !== worker.snapshot { snapshot = worker.snapshot }
+        let snapshot = self.snapshot!
         requestMethod = head.method
         requestChunked = head.framing == .chunked
         requestHasBody = head.framing != .none
@@ -117,50 +126,172 @@ final class StreamExchange {
             record.captureRequest(head, message, protocolVersion: .http2, requestID: requestID.readable,
                                   clientEndpoint: connection.clientEndpoint, localEndpoint: connection.localEndpoint)
         }
-        if snapshot.httpsRedirect[connection.listener] {
+        let action = machine.begin(request, listener: connection.listener, snapshot: snapshot, routing: &worker.routing,
+                                   now: worker.now)
+        switch action {
+        case .connect:
+            if snapshot.routePolicies[machine.route].hasMirrors {
+                worker.startMirrors(for: machine, snapshot: snapshot, head: head, message: message,
+                                    clientAddress: connection.clientAddress, requestID: requestID.readable,
+                                    forwardedProto: connection.transport.scheme, frameChunks: requestChunked,
+                                    addChunkedHeader: requestChunked, into: &mirrors)
+            }
+            prepareUpstreamRequest(head, message)
+            worker.schedule(deadline, at: machine.nextDeadline)
+            startTry()
+        case .redirectToHTTPS:
             record.measure.details = "direct_response"
             respondLocally(status: 301, body: "", location: httpsLocation(head, message))
+        case .wait:
+            // A fault delay: what the request needs afterwards is taken from its head now.
+            if machine.cluster >= 0 { prepareUpstreamRequest(head, message) } else { prepareRouteAnswer(request) }
+            perform(action)
+        default:
+            prepareRouteAnswer(request)
+            perform(action)
+        }
+    }
+
+    /// For a route that answers with a redirect: its `Location`, built from the request now.
+    private func prepareRouteAnswer(_ request: RequestView) {
+        if let snapshot, machine.route >= 0 && snapshot.routePolicies[machine.route].hasCors {
+            corsOrigin = CorsPolicy.origin(of: request.head, message: request.message)
+        }
+        guard let snapshot, machine.route >= 0, case .redirect(let redirect) = snapshot.table.routes[machine.route].action else {
             return
         }
-        let decision = snapshot.table.route(request, listener: connection.listener, state: &worker.routing)
-        guard case .cluster(let route, let cluster) = decision else {
-            record.measure.flags.insert(.NR)
-            record.measure.details = "route_not_found"
-            respondLocally(status: 404, body: "")
-            return
-        }
-        let endpoints = snapshot.table.clusters[cluster].endpoints
-        guard let position = worker.routing.pickEndpointPosition(of: cluster, count: endpoints.count) else {
-            record.measure.destination = snapshot.clusterDestinations[cluster]
-            record.measure.flags.insert(.UH)
-            record.measure.details = "no_healthy_upstream"
-            if record.log != nil {
-                record.captureRoute(route: snapshot.table.routes[route].name, cluster: snapshot.table.clusters[cluster].name, pool: nil)
+        var location = ByteBuffer(capacity: 256)
+        defer { location.deallocate() }
+        let scheme: StaticString = connection.transport.scheme
+        redirect.location(requestScheme: UnsafeRawBufferPointer(start: scheme.utf8Start, count: scheme.utf8CodeUnitCount),
+                          authority: request.authority, path: request.path, listenerPort: connection.gatewayPort,
+                          listenerIsTLS: connection.transport.tls != nil, into: &location)
+        redirectLocation = Array(location.readable)
+    }
+
+    /// Writes the request as the upstream will get it, once per exchange: an HTTP/1.1 head into `upstreamOut`
+    /// (kept in `upstreamHeadCopy` for another try), or HTTP/2 fields into `headers`.
+    private func prepareUpstreamRequest(_ head: RequestHead, _ message: UnsafeRawBufferPointer) {
+        let snapshot = self.snapshot!
+        let authority = worker.defaultAuthorityPool(for: machine, snapshot: snapshot).authority
+        if machine.corsAllowed { corsOrigin = CorsPolicy.origin(of: head, message: message) }
+        worker.withRequestChanges(machine, snapshot: snapshot, head: head, message: message) { changes in
+            if snapshot.table.clusters[machine.cluster].upstreamProtocol == .http2 {
+                HeadRewriter.writeUpstreamRequest(head, message: message, clientAddress: connection.clientAddress,
+                                                  scheme: connection.transport.scheme, generatedRequestID: requestID.readable,
+                                                  defaultAuthority: authority, into: headers)
+                if let changes { HeadRewriter.apply(changes, to: headers) }
+                return
             }
-            respondLocally(status: 503, body: "no healthy upstream")
-            return
-        }
-        endpoint = endpoints[position]
-        record.measure.host = snapshot.endpointHosts[endpoint]
-        record.measure.destination = snapshot.endpointDestinations[snapshot.clusterEndpointStart[cluster] + position]
-        let pool = worker.pools[endpoint]
-        if record.log != nil {
-            record.captureRoute(route: snapshot.table.routes[route].name, cluster: snapshot.table.clusters[cluster].name, pool: pool)
-        }
-        if snapshot.table.clusters[cluster].upstreamProtocol == .http2 {
-            beginHTTP2Upstream(head, message, pool: pool)
-            return
-        }
-        pool.authority.withUnsafeBytes { defaultHost in
-            connection.clientAddress.withUnsafeBytes { client in
-                HeadRewriter.writeUpstreamRequest(head, message: message, clientAddress: client,
-                                                  generatedRequestID: requestID.readable, defaultHost: defaultHost,
-                                                  chunkedBody: requestChunked, forwardedProto: connection.transport.scheme,
-                                                  into: &upstreamOut)
+            authority.withUnsafeBytes { defaultHost in
+                connection.clientAddress.withUnsafeBytes { client in
+                    HeadRewriter.writeUpstreamRequest(head, message: message, clientAddress: client,
+                                                      generatedRequestID: requestID.readable, defaultHost: defaultHost,
+                                                      chunkedBody: requestChunked, forwardedProto: connection.transport.scheme,
+                                                      changes: changes, into: &upstreamOut)
+                }
             }
+            upstreamHeadCopy.append(contentsOf: upstreamOut.readable)
+            if !requestHasBody { requestEndQueued = true }
         }
-        if !requestHasBody { requestEndQueued = true }
-        attachUpstream(fresh: false)
+    }
+
+    /// Submits the response head `head` to the client, with the route's response changes when it has any.
+    func submitResponseHead(_ head: ResponseHead, message: UnsafeRawBufferPointer, endStream: Bool) throws(HTTP2Error) {
+        guard let snapshot, let changes = worker.responseChanges(machine, snapshot: snapshot, origin: corsOrigin) else {
+            return try session.submitResponse(stream: stream, head: head, message: message, endStream: endStream)
+        }
+        let block = responseHeaders ?? HTTP2HeaderBlock(capacity: 1024)
+        responseHeaders = block
+        block.removeAll()
+        block.append(response: head, message: message)
+        changes.apply(to: block)
+        try session.submitResponse(stream: stream, headers: block, endStream: endStream)
+    }
+
+    /// Starts the try the machine asked for: to `machine.endpoint`, over HTTP/1.1 or HTTP/2 as the cluster speaks.
+    private func startTry() {
+        guard let snapshot, snapshot === worker.snapshot else {
+            perform(.answer(.failure(.connectFailure)))  // a reload replaced the pools the indices point into
+            return
+        }
+        record.measure.host = snapshot.endpointHosts[machine.endpoint]
+        record.measure.destination = snapshot.endpointDestinations[snapshot.clusterEndpointStart[machine.cluster] + machine.endpointPosition]
+        let pool = worker.pools[machine.endpoint]
+        if record.log != nil { captureRoute(pool: pool) }
+        endpoint = machine.endpoint
+        responsePhase = .awaitingHead
+        if snapshot.table.clusters[machine.cluster].upstreamProtocol == .http2 {
+            beginHTTP2Upstream(pool: pool)
+            return
+        }
+        if requestBytesWritten {
+            // Another try of a request without a body whose head went to the last one: the same head again. (A
+            // request with a body is tried again only while nothing of it was written: `upstreamOut` still holds it.)
+            upstreamOut.clear()
+            upstreamHeadCopy.withUnsafeBytes { upstreamOut.append($0) }
+            requestEndQueued = true
+            requestBytesWritten = false
+        }
+        attachUpstream(fresh: machine.freshConnection)
+    }
+
+    private func captureRoute(pool: EndpointPool?) {
+        guard let snapshot, machine.cluster >= 0 else { return }
+        record.captureRoute(route: snapshot.table.routes[machine.route].name,
+                            cluster: snapshot.table.clusters[machine.cluster].name, pool: pool)
+    }
+
+    /// Whether another try could send the whole request again.
+    var replayable: Bool { !requestBytesWritten || !requestHasBody }
+
+    /// Carries out what the exchange machine decided.
+    func perform(_ action: ExchangeAction) {
+        switch action {
+        case .none, .relay, .redirectToHTTPS:
+            break
+        case .connect:
+            dropTry()
+            startTry()
+        case .wait:
+            dropTry()
+            record.measure.flags.insert(machine.flags)
+        case .redirect:
+            guard let snapshot, case .redirect(let redirect) = snapshot.table.routes[machine.route].action else { break }
+            if record.log != nil { captureRoute(pool: nil) }
+            record.measure.flags.insert(machine.flags)
+            record.measure.details = "direct_response"
+            respondLocally(status: redirect.code, body: "", location: redirectLocation)
+        case .answer(let answer):
+            dropTry()
+            if let snapshot, machine.cluster >= 0 && record.measure.destination == 0 {
+                record.measure.destination = snapshot.clusterDestinations[machine.cluster]
+            }
+            if record.log != nil && machine.route >= 0 { captureRoute(pool: nil) }
+            record.measure.flags.insert(answer.flags)
+            record.measure.details = answer.details
+            let extra = answer.corsHeaders ? snapshot.map { worker.preflightChanges(machine, snapshot: $0, origin: corsOrigin) } : nil
+            answer.body.withBytes { respondLocally(status: answer.status, body: $0, grpcStatus: answer.grpcStatus, extra: extra) }
+        case .abort(let flags):
+            record.measure.flags.insert(flags)
+            resetStream()
+            connection.requestFlush()
+        }
+        if let snapshot { worker.countStats(of: &machine, snapshot: snapshot) }
+        worker.schedule(deadline, at: machine.nextDeadline)
+    }
+
+    /// A deadline of the exchange passed (a route or per-try timeout, the end of a retry back-off).
+    func deadlinePassed() {
+        guard let snapshot, connection != nil else { return }
+        perform(machine.timerFired(now: worker.now, replayable: replayable, snapshot: snapshot, routing: &worker.routing))
+        connection.requestFlush()
+    }
+
+    /// Lets go of the current try's upstream leg (an HTTP/1.1 connection is closed, an HTTP/2 stream reset).
+    private func dropTry() {
+        dropHTTP2Upstream()
+        dropUpstream()
     }
 
     private func isGRPC(_ head: RequestHead, _ message: UnsafeRawBufferPointer) -> Bool {
@@ -174,25 +305,37 @@ final class StreamExchange {
     }
 
     private func httpsLocation(_ head: RequestHead, _ message: UnsafeRawBufferPointer) -> [UInt8] {
-        let authority = head.authority.bytes(in: message)
-        var hostEnd = authority.count
-        if let colon = authority.lastIndex(of: UInt8(ascii: ":")), !authority[colon...].contains(UInt8(ascii: "]")) {
-            hostEnd = colon
-        }
-        return Array("https://".utf8) + Array(authority[..<hostEnd]) + Array(head.path.bytes(in: message))
+        var location = ByteBuffer(capacity: 256)
+        defer { location.deallocate() }
+        HeadRewriter.writeHTTPSLocation(head, message: message, into: &location)
+        return Array(location.readable)
     }
 
     /// Answers the stream with a response of the proxy's own.
     func respondLocally(status: Int, body: String, location: [UInt8]? = nil) {
+        var body = body
+        body.withUTF8 { respondLocally(status: status, body: UnsafeRawBufferPointer($0), location: location) }
+    }
+
+    /// The same with the body as bytes; `grpcStatus` (≥ 0) makes it a trailers-only gRPC answer (one HEADERS
+    /// frame with END_STREAM).
+    func respondLocally(status: Int, body: UnsafeRawBufferPointer, location: [UInt8]? = nil, grpcStatus: Int = -1,
+                        extra: ResponseChanges? = nil) {
         record.measure.responseCode = status
-        record.measure.responseBytes = UInt64(body.utf8.count)
+        record.measure.responseBytes = UInt64(body.count)
+        if grpcStatus >= 0 { record.measure.grpcStatus = grpcStatus }
         responsePhase = .done
         do throws(HTTP2Error) {
-            if let location {
+            if location != nil || grpcStatus >= 0 || extra != nil {
                 let block = HTTP2HeaderBlock(capacity: 256)
                 block.append(name: ":status", decimal: status)
-                location.withUnsafeBytes { block.append(name: "location", value: $0) }
+                if let location { location.withUnsafeBytes { block.append(name: "location", value: $0) } }
+                if grpcStatus >= 0 {
+                    block.append(name: "content-type", value: "application/grpc")
+                    block.append(name: "grpc-status", decimal: grpcStatus)
+                }
                 block.append(name: "server", value: "kanaria")
+                extra?.apply(to: block)
                 try session.submitResponse(stream: stream, headers: block, endStream: true)
             } else {
                 try session.submitLocalResponse(stream: stream, status: status, body: body)
@@ -250,6 +393,9 @@ final class StreamExchange {
     /// by the session's protections, or by this exchange). Returns the upstream connection to its pool when it can
     /// carry another request, and records the request.
     func streamClosed(_ error: HTTP2ErrorCode) {
+        abandonMirrors()
+        machine.finish()
+        worker.schedule(deadline, at: 0)
         if error == .noError && responsePhase == .done {
             if let upstream {
                 self.upstream = nil
@@ -273,6 +419,9 @@ final class StreamExchange {
 
     /// The connection is going away: abandon the exchange (the session is being torn down with it).
     func abandon() {
+        abandonMirrors()
+        machine.finish()
+        worker.schedule(deadline, at: 0)
         if record.measure.open && responsePhase != .done { record.measure.flags.insert(.DC) }
         if upstream2 != nil {
             session.release(stream: stream)  // takes back what the upstream session lent it, before that goes
@@ -309,37 +458,44 @@ final class StreamExchange {
         connection.requestFlush()
     }
 
-    /// The upstream failed before its response could be relayed: retry a stale pooled connection once, or answer
-    /// as Envoy does; after the response began, reset the stream.
-    func upstreamFailed(_ failure: DownstreamConnection.UpstreamFailure) {
+    /// The try failed. Before the response began, the machine retries it or answers as Envoy does; after, the
+    /// client's stream is reset.
+    func upstreamFailed(_ failure: UpstreamFailure) {
         let wasPooled = (upstream?.exchangesCompleted ?? 0) > 0
         dropUpstream()
-        guard responsePhase == .awaitingHead else {
+        guard responsePhase == .awaitingHead, let snapshot else {
             record.measure.flags.insert(.UC)
             resetStream()
             connection.requestFlush()
             return
         }
-        if failure == .connectionTermination && wasPooled && !retried && !bodyBytesForwarded {
-            retried = true
-            upstreamOut.clear()
-            let message = upstreamHeadCopy
-            if !message.isEmpty {
-                message.withUnsafeBytes { upstreamOut.append($0) }
-                attachUpstream(fresh: true)
-                return
-            }
-        }
-        if retried { record.measure.flags.insert(.URX) }
-        answerUpstreamFailure(failure)
+        perform(machine.upstreamFailed(failure, replayable: replayable, stalePooled: wasPooled, snapshot: snapshot,
+                                       routing: &worker.routing, now: worker.now))
+        connection.requestFlush()
     }
 
-    /// Answers the stream as Envoy does when the upstream failed before its response began.
-    func answerUpstreamFailure(_ failure: DownstreamConnection.UpstreamFailure) {
-        record.measure.flags.insert(failure.responseFlag)
-        record.measure.details = failure.responseCodeDetails
-        respondLocally(status: failure.status, body: failure.body)
+    /// The request's `Origin`, kept for the answer's CORS headers (routes with a CORS policy only).
+    var corsOrigin: [UInt8] = []
+    /// Mirror copies of the request still collecting its body.
+    var mirrors: [MirrorExchange] = []
+
+    /// The request body is whole: the mirror copies are sent.
+    func endMirrors() {
+        guard !mirrors.isEmpty else { return }
+        for mirror in mirrors { mirror.requestEnded() }
+        mirrors.removeAll(keepingCapacity: true)
     }
+
+    /// The request will not be whole: the copies are dropped.
+    func abandonMirrors() {
+        guard !mirrors.isEmpty else { return }
+        for mirror in mirrors { mirror.abandon() }
+        mirrors.removeAll(keepingCapacity: true)
+    }
+    /// The response head as the client gets it, when the route changes it.
+    private var responseHeaders: HTTP2HeaderBlock?
+    /// The `Location` of a route redirect, built when the request arrived.
+    private var redirectLocation: [UInt8] = []
 
     /// The request head as first written, kept for one retry while no body byte was sent.
     private var upstreamHeadCopy: [UInt8] = []
@@ -362,6 +518,7 @@ final class StreamExchange {
                     }
                     upstreamOut.append(UnsafeRawBufferPointer(rebasing: run[0..<n]))
                     if requestChunked { upstreamOut.append("\r\n") }
+                    for mirror in mirrors { mirror.appendBody(UnsafeRawBufferPointer(rebasing: run[0..<n])) }
                     session.consume(stream: stream, count: n)
                     record.measure.requestBytes &+= UInt64(n)
                     copied = true
@@ -369,17 +526,18 @@ final class StreamExchange {
                 if requestEndReceived && session.receivedBodyCount(stream: stream) == 0 {
                     if requestChunked { upstreamOut.append("0\r\n\r\n") }
                     requestEndQueued = true
+                    endMirrors()
                 }
                 if n == 0 || n < run.count { break }
             }
             guard let upstream, upstream.state == .active else { break }
-            if !requestHasBody && upstreamHeadCopy.isEmpty && !retried { upstreamHeadCopy.append(contentsOf: upstreamOut.readable) }
             var wrote = false
             while !upstreamOut.isEmpty && upstream.writable {
-                switch Syscall.write(upstream.fd, upstreamOut.readable) {
+                switch worker.io.write(upstream.fd, upstreamOut.readable) {
                 case .success(let n):
                     if n < upstreamOut.readableCount { upstream.writable = false }
                     upstreamOut.consume(n)
+                    requestBytesWritten = true
                     wrote = true
                 case .failure(let error):
                     upstream.writable = false
@@ -419,7 +577,7 @@ final class StreamExchange {
                     upstreamFailed(upstream.inbound.isEmpty ? .connectionTermination : .protocolError)
                     return
                 }
-                guard upstream.readable, upstream.readSome(limit: worker.headLimits.maxHeadBytes + 1) else { return }
+                guard upstream.readable, upstream.readSome(limit: worker.headLimits.maxHeadBytes + 1, io: worker.io) else { return }
             case .body:
                 if !relayBody(upstream) { return }
             case .done:
@@ -439,9 +597,21 @@ final class StreamExchange {
             upstream.responseParser.reset()
             return
         }
+        if let snapshot {
+            switch machine.responseHead(status: response.status, grpcStatus: nil, replayable: replayable,
+                                        snapshot: snapshot, routing: &worker.routing, now: worker.now) {
+            case .relay(let flags):
+                record.measure.flags.insert(flags)
+                worker.countStats(of: &machine, snapshot: snapshot)
+            case .none: break
+            case let action:
+                perform(action)  // retried: the answer goes with its connection
+                return
+            }
+        }
         let noBody = response.framing == .none
         do throws(HTTP2Error) {
-            try session.submitResponse(stream: stream, head: response, message: message, endStream: noBody)
+            try submitResponseHead(response, message: message, endStream: noBody)
         } catch {
             resetStream()
         }
@@ -501,7 +671,7 @@ final class StreamExchange {
             connection.requestFlush()
             return false
         }
-        guard upstream.readable, upstream.readSome(limit: 0, mayMove: lent == 0) else { return false }
+        guard upstream.readable, upstream.readSome(limit: 0, mayMove: lent == 0, io: worker.io) else { return false }
         return true
     }
 }

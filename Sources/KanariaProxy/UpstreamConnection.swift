@@ -61,12 +61,12 @@ final class UpstreamConnection {
     /// Reads into `inbound`, growing it only up to `limit` bytes of unread data. With `mayMove` false the unread
     /// bytes stay where they are (an HTTP/2 stream has lent them to its session): only the free tail is read into.
     /// - Returns: false when nothing could be read now (no data, or no room).
-    func readSome(limit: Int, mayMove: Bool = true) -> Bool {
+    func readSome(limit: Int, mayMove: Bool = true, io: WorkerIO) -> Bool {
         if inbound.writableCount == 0 {
             if !mayMove || inbound.readableCount >= limit { return false }
             inbound.reserve(4096)
         }
-        return inbound.read(from: fd).record(readable: &readable, closed: &readClosed)
+        return inbound.read(from: fd, io: io).record(readable: &readable, closed: &readClosed)
     }
 }
 
@@ -76,6 +76,7 @@ enum UpstreamOwner {
     case none
     case client(Unmanaged<DownstreamConnection>)
     case stream(Unmanaged<StreamExchange>)
+    case mirror(Unmanaged<MirrorExchange>)
 }
 
 /// One worker's keep-alive connections to one endpoint, most recently used first out.

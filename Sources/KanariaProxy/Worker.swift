@@ -15,6 +15,8 @@ final class Worker {
         static let upstreamTag: UInt64 = 2
         static let http2Tag: UInt64 = 3
         static let http2UpstreamTag: UInt64 = 4
+        static let streamTag: UInt64 = 5
+        static let mirrorTag: UInt64 = 6
         static let tagMask: UInt64 = 15
         static let wake: UInt64 = 0 << 4
         static let timer: UInt64 = 1 << 4
@@ -25,6 +27,10 @@ final class Worker {
     let control: ProxyControl
     let options: ProxyOptions
     let headLimits = HeadLimits()
+    /// Sockets and the clock: the operating system's, or an in-memory network's.
+    let io: WorkerIO
+    /// Keeps an in-memory network alive for `io`, which does not retain it.
+    private let inMemoryNetwork: InMemoryNetwork?
     private let epoll: Epoll
     private let timer: PeriodicTimer
     /// This worker's listening sockets with the route-table listener each serves.
@@ -34,6 +40,8 @@ final class Worker {
     var routing: RoutingState
     var pools: [EndpointPool]
     var requestIDs: RequestIDGenerator
+    /// Pending exchange deadlines (timeouts, retry back-offs).
+    private var deadlines = DeadlineQueue()
     /// Coarse monotonic time of the current loop turn, in milliseconds.
     private(set) var now: Int64
     private(set) var draining = false
@@ -44,11 +52,17 @@ final class Worker {
     private var openHTTP2: [HTTP2DownstreamConnection] = []
     private var retiredHTTP2: [HTTP2DownstreamConnection] = []
     private var spareExchanges: [StreamExchange] = []
+    private var spareMirrors: [MirrorExchange] = []
+    private var retiredMirrors: [MirrorExchange] = []
+    /// Mirrors collecting or sending a copy now (the worker holds them while their connections are watched).
+    private var activeMirrors: [MirrorExchange] = []
     private var retiredExchanges: [StreamExchange] = []
     private var retiredHTTP2Upstreams: [HTTP2UpstreamConnection] = []
+    /// Bytes a request's head is rewritten from (a rewritten path), valid during one head write.
+    var scratch = ByteBuffer(capacity: 1024)
     /// The iovec array for HTTP/2 connections' vectored writes.
     let vectors = VectorWriter(capacity: 64)
-    /// How the worker's HTTP/2 server sessions are set up (the protections of issue 3).
+    /// How the worker's HTTP/2 server sessions are set up (its protections against floods and malformed frames).
     let http2Configuration = HTTP2Configuration()
     /// Connections closed during this turn: kept alive until its events are all handled, then recycled.
     private var retiredDownstreams: [DownstreamConnection] = []
@@ -64,9 +78,13 @@ final class Worker {
     /// Access-log lines not yet written: flushed at the end of each loop turn.
     private var accessLogBuffer: [UInt8] = []
 
+    /// - Parameter io: the operating system's sockets and clock, or an in-memory network (then the test drives the
+    ///   worker with `turn()` instead of `run()`).
     init(index: Int, control: ProxyControl, options: ProxyOptions, shard: MetricShard, accessLog: AccessLogSink?,
-         listeners: [ListenerSocket]) throws(Errno) {
+         listeners: [ListenerSocket], io: WorkerIO = .system) throws(Errno) {
         self.index = index
+        self.io = io
+        self.inMemoryNetwork = io.network
         self.control = control
         self.options = options
         self.shard = shard
@@ -81,7 +99,11 @@ final class Worker {
         self.routing = RoutingState(table: snapshot.table, split: options.split, seed: seed)
         self.pools = Self.makePools(for: snapshot, reusing: [])
         self.requestIDs = RequestIDGenerator(seed: seed ^ 0x5DEE_CE66_D1CE_4E5B)
-        self.now = monotonicMilliseconds()
+        self.now = io.now()
+        if let network = io.network {
+            for (i, entry) in listeners.enumerated() { network.register(entry.fd, token: Token.listener(i)) }
+            return
+        }
         try epoll.add(control.wakeFD(for: index), events: [.readable], token: Token.wake)
         try epoll.add(timer.fd, events: [.readable], token: Token.timer)
         for (i, entry) in listeners.enumerated() {
@@ -94,37 +116,81 @@ final class Worker {
     /// Runs until a drain completes.
     func run() {
         while true {
-            let count = epoll.wait(timeoutMilliseconds: -1)
-            now = monotonicMilliseconds()
+            let count = epoll.wait(timeoutMilliseconds: deadlines.isEmpty ? -1 : deadlines.waitMilliseconds(now: io.now()))
+            now = io.now()
             if control.generation != snapshotGeneration { adoptNewSnapshot() }
             for i in 0..<count {
                 let (token, events) = epoll.event(at: i)
-                switch token & Token.tagMask {
-                case Token.downstreamTag:
-                    let connection = Unmanaged<DownstreamConnection>.fromOpaque(UnsafeRawPointer(bitPattern: UInt(token & ~Token.tagMask))!)
-                    connection._withUnsafeGuaranteedRef { if $0.fd >= 0 { $0.handle(events) } }
-                case Token.upstreamTag:
-                    let connection = Unmanaged<UpstreamConnection>.fromOpaque(UnsafeRawPointer(bitPattern: UInt(token & ~Token.tagMask))!)
-                    connection._withUnsafeGuaranteedRef { if $0.fd >= 0 { handleUpstream($0, events) } }
-                case Token.http2UpstreamTag:
-                    let connection = Unmanaged<HTTP2UpstreamConnection>.fromOpaque(UnsafeRawPointer(bitPattern: UInt(token & ~Token.tagMask))!)
-                    connection._withUnsafeGuaranteedRef { if $0.state != .closed { $0.handle(events) } }
-                case Token.http2Tag:
-                    let connection = Unmanaged<HTTP2DownstreamConnection>.fromOpaque(UnsafeRawPointer(bitPattern: UInt(token & ~Token.tagMask))!)
-                    connection._withUnsafeGuaranteedRef { if !$0.closed { $0.handle(events) } }
-                default:
-                    handleControl(token, events)
-                }
+                dispatch(token, events)
             }
-            recycleRetired()
-            if !accessLogBuffer.isEmpty { flushAccessLog() }
-            if draining && (open.isEmpty && openHTTP2.isEmpty || now >= drainDeadline) { break }
+            if endTurn() { break }
         }
+        shutDown()
+    }
+
+    /// One loop turn over an in-memory network: the events it has pending, then due deadlines. Returns false
+    /// when there was nothing to do (the worker is quiet until the test sends something or moves the clock).
+    @discardableResult
+    func turn() -> Bool {
+        guard let network = io.network else { preconditionFailure("turn() drives a worker over an InMemoryNetwork") }
+        now = io.now()
+        if control.generation != snapshotGeneration { adoptNewSnapshot() }
+        let events = network.poll()
+        for (token, readiness) in events { dispatch(token, readiness) }
+        let due = deadlines.nextTime.map { $0 <= now } ?? false
+        _ = endTurn()
+        return !events.isEmpty || due
+    }
+
+    /// Runs `turn()` until the worker is quiet (at most `limit` turns).
+    func settle(limit: Int = 1000) {
+        for _ in 0..<limit where turn() {}
+    }
+
+    /// Hands one readiness event to the connection (or control descriptor) its token names.
+    @inline(__always)
+    private func dispatch(_ token: UInt64, _ events: EpollEvents) {
+        switch token & Token.tagMask {
+        case Token.downstreamTag:
+            let connection = Unmanaged<DownstreamConnection>.fromOpaque(UnsafeRawPointer(bitPattern: UInt(token & ~Token.tagMask))!)
+            connection._withUnsafeGuaranteedRef { if $0.fd >= 0 { $0.handle(events) } }
+        case Token.upstreamTag:
+            let connection = Unmanaged<UpstreamConnection>.fromOpaque(UnsafeRawPointer(bitPattern: UInt(token & ~Token.tagMask))!)
+            connection._withUnsafeGuaranteedRef { if $0.fd >= 0 { handleUpstream($0, events) } }
+        case Token.http2UpstreamTag:
+            let connection = Unmanaged<HTTP2UpstreamConnection>.fromOpaque(UnsafeRawPointer(bitPattern: UInt(token & ~Token.tagMask))!)
+            connection._withUnsafeGuaranteedRef { if $0.state != .closed { $0.handle(events) } }
+        case Token.http2Tag:
+            let connection = Unmanaged<HTTP2DownstreamConnection>.fromOpaque(UnsafeRawPointer(bitPattern: UInt(token & ~Token.tagMask))!)
+            connection._withUnsafeGuaranteedRef { if !$0.closed { $0.handle(events) } }
+        default:
+            handleControl(token, events)
+        }
+    }
+
+    /// The end of a loop turn: due deadlines, recycling, the access log. True when a drain has completed.
+    @inline(__always)
+    private func endTurn() -> Bool {
+        if !deadlines.isEmpty { fireDueDeadlines() }
+        recycleRetired()
+        if !accessLogBuffer.isEmpty { flushAccessLog() }
+        return draining && (open.isEmpty && openHTTP2.isEmpty || now >= drainDeadline)
+    }
+
+    /// Closes everything once the loop has ended.
+    private func shutDown() {
         for connection in open { connection.close() }
         for connection in openHTTP2 { connection.close() }
         recycleRetired()
         if !accessLogBuffer.isEmpty { flushAccessLog() }
-        for pool in pools { for connection in pool.idle { Syscall.close(connection.fd) } }
+        for pool in pools { for connection in pool.idle { io.close(connection.fd) } }
+    }
+
+    /// The periodic checks (idle, header and connect timeouts) that the timer descriptor runs once a second;
+    /// a test over an in-memory network calls it after moving the clock.
+    func checkTimeoutsNow() {
+        now = io.now()
+        checkTimeouts()
     }
 
     private func handleControl(_ token: UInt64, _ events: EpollEvents) {
@@ -143,12 +209,64 @@ final class Worker {
     /// Watches a connection's socket, edge-triggered for reading and writing; its events come back tagged with
     /// the (unretained) connection object itself.
     private func watch(_ fd: Int32, for connection: AnyObject, tag: UInt64, replacing: Bool = false) throws(Errno) {
-        let token = UInt64(UInt(bitPattern: Unmanaged.passUnretained(connection).toOpaque())) | tag
+        let token = Self.token(for: connection, tag: tag)
+        if let network = io.network {
+            network.register(fd, token: token)
+            return
+        }
         let events: EpollEvents = [.readable, .writable, .peerHangUp, .edgeTriggered]
         if replacing {
             try epoll.modify(fd, events: events, token: token)
         } else {
             try epoll.add(fd, events: events, token: token)
+        }
+    }
+
+    /// The token of `object` (unretained) with `tag`: how epoll events and deadlines name their owner.
+    static func token(for object: AnyObject, tag: UInt64) -> UInt64 {
+        UInt64(UInt(bitPattern: Unmanaged.passUnretained(object).toOpaque())) | tag
+    }
+
+    /// Counts the Envoy cluster stats an exchange produced (retries, timeouts) against its cluster.
+    @inline(__always)
+    func countStats(of machine: inout ExchangeMachine, snapshot: ConfigSnapshot) {
+        guard machine.stats.rawValue != 0, machine.cluster >= 0 else { return }
+        let cluster = snapshot.clusterStatIDs[machine.cluster]
+        machine.takeStats().forEach { shard.count($0, cluster: cluster) }
+    }
+
+    /// The pool whose `authority` is the Host of a request that has none (HTTP/1.0): the chosen endpoint's, or
+    /// before one is chosen (during a fault delay) the cluster's first; an empty pool when it has none.
+    func defaultAuthorityPool(for machine: ExchangeMachine, snapshot: ConfigSnapshot) -> EndpointPool {
+        if machine.endpoint >= 0 { return pools[machine.endpoint] }
+        if let first = snapshot.table.clusters[machine.cluster].endpoints.first { return pools[first] }
+        return EndpointPool(address: nil, authority: [])
+    }
+
+    // MARK: Deadlines
+
+    /// Sets (or, with 0, cancels) the deadline of an exchange; `deadlinePassed` is called on its owner once
+    /// `time` has come.
+    @inline(__always)
+    func schedule(_ slot: DeadlineSlot, at time: Int64) {
+        if time == 0 && !slot.isScheduled { return }
+        deadlines.schedule(slot, at: time)
+    }
+
+    /// Tells the owners of every deadline that has passed.
+    private func fireDueDeadlines() {
+        while let slot = deadlines.popDue(now: now) {
+            let pointer = UnsafeRawPointer(bitPattern: UInt(slot.owner & ~Token.tagMask))!
+            switch slot.owner & Token.tagMask {
+            case Token.downstreamTag:
+                Unmanaged<DownstreamConnection>.fromOpaque(pointer)._withUnsafeGuaranteedRef { $0.deadlinePassed() }
+            case Token.streamTag:
+                Unmanaged<StreamExchange>.fromOpaque(pointer)._withUnsafeGuaranteedRef { $0.deadlinePassed() }
+            case Token.mirrorTag:
+                Unmanaged<MirrorExchange>.fromOpaque(pointer)._withUnsafeGuaranteedRef { $0.deadlinePassed() }
+            default:
+                break
+            }
         }
     }
 
@@ -173,9 +291,9 @@ final class Worker {
         guard listenerSlot < listeners.count else { return }
         let entry = listeners[listenerSlot]
         for _ in 0..<64 {
-            switch Socket.accept(entry.fd) {
+            switch io.accept(entry.fd) {
             case .success(let (fd, peer)):
-                Socket.setNoDelay(fd)
+                io.setNoDelay(fd)
                 let connection = spareDownstreams.popLast() ?? DownstreamConnection(worker: self)
                 connection.reset(fd: fd, listener: entry.listener, gatewayPort: entry.gatewayPort,
                                  clientAddress: Array(peer.host.utf8), tls: entry.tls, now: now)
@@ -186,7 +304,7 @@ final class Worker {
                 do {
                     try watch(fd, for: connection, tag: Token.downstreamTag)
                 } catch {
-                    Syscall.close(fd)
+                    io.close(fd)
                     spareDownstreams.append(connection)
                     continue
                 }
@@ -250,15 +368,16 @@ final class Worker {
     }
 
     /// An h2c connection to `endpoint` with room for another stream: an open one, or a new one being connected.
-    func acquireHTTP2Upstream(endpoint: Int) -> HTTP2UpstreamConnection? {
+    func acquireHTTP2Upstream(endpoint: Int, destination: Int32) -> HTTP2UpstreamConnection? {
         let pool = pools[endpoint]
         if let connection = pool.http2.first(where: { $0.acceptsStreams }) { return connection }
-        guard let address = pool.address, case .success(let fd) = Socket.connect(to: address) else { return nil }
+        guard let address = pool.address, case .success(let fd) = io.connect(to: address) else { return nil }
         let connection = HTTP2UpstreamConnection(worker: self, fd: fd, pool: pool)
+        connection.openedFor = destination
         do {
             try watch(fd, for: connection, tag: Token.http2UpstreamTag)
         } catch {
-            Syscall.close(fd)
+            io.close(fd)
             return nil
         }
         pool.http2.append(connection)
@@ -269,6 +388,28 @@ final class Worker {
     func retire(_ connection: HTTP2UpstreamConnection) {
         retiredHTTP2Upstreams.append(connection)
         connection.pool.http2.removeAll { $0 === connection }
+    }
+
+    /// A mirror exchange to fill, held by the worker until it comes back through `recycle` (its owner lets go
+    /// of it once the copy is sent).
+    func makeMirror() -> MirrorExchange {
+        let mirror = spareMirrors.popLast() ?? MirrorExchange(worker: self)
+        mirror.activeIndex = activeMirrors.count
+        activeMirrors.append(mirror)
+        return mirror
+    }
+
+    /// A finished mirror: reused after this loop turn.
+    func recycle(_ mirror: MirrorExchange) {
+        retiredMirrors.append(mirror)
+        let index = mirror.activeIndex
+        guard index >= 0 else { return }
+        let last = activeMirrors.removeLast()
+        if last !== mirror {
+            activeMirrors[index] = last
+            last.activeIndex = index
+        }
+        mirror.activeIndex = -1
     }
 
     func makeStreamExchange() -> StreamExchange {
@@ -282,6 +423,10 @@ final class Worker {
 
     private func recycleRetired() {
         if !retiredHTTP2.isEmpty { retiredHTTP2.removeAll(keepingCapacity: true) }
+        if !retiredMirrors.isEmpty {
+            for mirror in retiredMirrors where spareMirrors.count < Self.maxSpare { spareMirrors.append(mirror) }
+            retiredMirrors.removeAll(keepingCapacity: true)
+        }
         if !retiredHTTP2Upstreams.isEmpty { retiredHTTP2Upstreams.removeAll(keepingCapacity: true) }
         if !retiredExchanges.isEmpty {
             for exchange in retiredExchanges {
@@ -314,13 +459,13 @@ final class Worker {
             return connection
         }
         guard let address = pool.address else { return nil }
-        guard case .success(let fd) = Socket.connect(to: address) else { return nil }
+        guard case .success(let fd) = io.connect(to: address) else { return nil }
         let connection = spareUpstreams.popLast() ?? UpstreamConnection()
         connection.reset(fd: fd, pool: pool, now: now)
         do {
             try watch(fd, for: connection, tag: Token.upstreamTag)
         } catch {
-            Syscall.close(fd)
+            io.close(fd)
             connection.fd = -1
             spareUpstreams.append(connection)
             return nil
@@ -334,12 +479,13 @@ final class Worker {
         switch connection.state {
         case .connecting:
             guard !events.isDisjoint(with: [.writable, .hangUp, .error]) else { return }
-            guard Socket.pendingError(of: connection.fd) == 0 else {
+            guard io.pendingError(of: connection.fd) == 0 else {
                 let owner = connection.owner
                 closeUpstream(connection)
                 switch owner {
                 case .client(let client): client._withUnsafeGuaranteedRef { $0.upstreamConnectFailed() }
                 case .stream(let stream): stream._withUnsafeGuaranteedRef { $0.upstreamFailed(.connectFailure) }
+                case .mirror(let mirror): mirror._withUnsafeGuaranteedRef { $0.upstreamFailed() }
                 case .none: break
                 }
                 return
@@ -348,12 +494,14 @@ final class Worker {
             switch connection.owner {
             case .client(let client): client._withUnsafeGuaranteedRef { $0.upstreamConnected(connection) }
             case .stream(let stream): stream._withUnsafeGuaranteedRef { $0.upstreamConnected(connection) }
+            case .mirror(let mirror): mirror._withUnsafeGuaranteedRef { $0.drive() }
             case .none: break
             }
         case .active:
             switch connection.owner {
             case .client(let client): client._withUnsafeGuaranteedRef { $0.drive() }
             case .stream(let stream): stream._withUnsafeGuaranteedRef { $0.upstreamReady() }
+            case .mirror(let mirror): mirror._withUnsafeGuaranteedRef { $0.drive() }
             case .none: break
             }
         case .idle:
@@ -368,7 +516,7 @@ final class Worker {
     /// A new upstream connection is established: count it and note its local address for the access log.
     func noteUpstreamConnected(_ connection: UpstreamConnection, record: inout ExchangeRecord) {
         shard.upstreamConnectionOpened(destination: record.measure.destination)
-        if record.log != nil, let local = try? Socket.localAddress(of: connection.fd) {
+        if record.log != nil, let local = io.localAddress(of: connection.fd) {
             connection.localAddress = Array(local.description.utf8)
             record.captureUpstreamLocalAddress(connection.localAddress)
         }
@@ -388,7 +536,7 @@ final class Worker {
 
     func closeUpstream(_ connection: UpstreamConnection) {
         guard connection.state != .closed else { return }
-        Syscall.close(connection.fd)
+        io.close(connection.fd)
         connection.fd = -1
         connection.state = .closed
         connection.owner = .none
@@ -479,7 +627,7 @@ final class Worker {
     private func beginDrain() {
         draining = true
         drainDeadline = now + options.drainTimeoutMilliseconds
-        for entry in listeners { Syscall.close(entry.fd) }
+        for entry in listeners { io.close(entry.fd) }
         listeners.removeAll()
         for connection in openHTTP2 { connection.beginGoingAway() }
         for pool in pools {

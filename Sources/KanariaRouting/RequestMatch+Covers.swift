@@ -28,6 +28,13 @@ extension RequestMatch {
             let implied = later.headers.contains { $0.name == header.name && header.value.covers($0.value, ignoreCase: false) }
             if !implied { return false }
         }
+        if let scheme {
+            guard let other = later.scheme, scheme.covers(other, ignoreCase: false) else { return false }
+        }
+        for param in queryParams {
+            let implied = later.queryParams.contains { $0.name == param.name && param.value.covers($0.value, ignoreCase: false) }
+            if !implied { return false }
+        }
         for header in withoutHeaders {
             // `later` must exclude at least the values this one excludes.
             let implied = later.withoutHeaders.contains { $0.name == header.name && $0.value.covers(header.value, ignoreCase: false) }

@@ -20,8 +20,11 @@ public struct RouteExplanation: Sendable {
 
 extension RequestMatch {
     /// nil when `request` satisfies every condition; otherwise the first condition that fails, in words.
-    public func firstMismatch(_ request: RequestView, listenerPort: Int) -> String? {
+    public func firstMismatch(_ request: RequestView, listenerPort: Int, isTLS: Bool = false) -> String? {
         if let port, port != listenerPort { return "port \(port) is not the listener's \(listenerPort)" }
+        if let scheme, !Self.withScheme(isTLS: isTLS, { scheme.matches($0) }) {
+            return "scheme \(scheme) does not match \(isTLS ? "https" : "http")"
+        }
         if let uri {
             let isPrefix: Bool = if case .prefix = uri { true } else { false }
             let path = isPrefix ? request.path : request.pathWithoutQuery
@@ -44,10 +47,18 @@ extension RequestMatch {
                 return "header \(name): \(header.value) does not match \"\(String(decoding: found, as: UTF8.self))\""
             }
         }
-        for header in withoutHeaders {
+        for header in withoutHeaders where header.isPresent(in: request) {
             let name = String(decoding: header.name, as: UTF8.self)
-            if let found = header.name.withUnsafeBytes({ request.value(ofField: $0) }), header.value.matches(found) {
-                return "withoutHeaders \(name): \(header.value) matches \"\(String(decoding: found, as: UTF8.self))\""
+            let found = header.name.withUnsafeBytes({ request.value(ofField: $0) }).map { String(decoding: $0, as: UTF8.self) }
+            return "withoutHeaders \(name): \(header.value) matches \"\(found ?? "")\"\(found == nil ? " (absent, taken as empty)" : "")"
+        }
+        for param in queryParams {
+            let name = String(decoding: param.name, as: UTF8.self)
+            guard let found = param.firstValue(in: request.path) else {
+                return "query parameter \(name) is absent (needs \(param.value))"
+            }
+            if !param.value.matches(found) {
+                return "query parameter \(name): \(param.value) does not match \"\(String(decoding: found, as: UTF8.self))\""
             }
         }
         return nil
@@ -69,7 +80,7 @@ extension RouteTable {
             }
             var reasons: [String] = []
             for (i, match) in route.matches.enumerated() {
-                guard let reason = match.firstMismatch(request, listenerPort: listener.port) else {
+                guard let reason = match.firstMismatch(request, listenerPort: listener.port, isTLS: listener.tls != nil) else {
                     explanation.attempts.append(.init(route: routeIndex, mismatch: nil))
                     return explanation
                 }

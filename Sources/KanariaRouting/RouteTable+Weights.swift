@@ -29,8 +29,16 @@ extension RouteTable {
         var changed = routes
         var destinations = route.destinations
         for i in destinations.indices { destinations[i].weight = weights[i] }
-        changed[index] = HTTPRoute(name: route.name, virtualService: route.virtualService, matches: route.matches,
-                                   destinations: destinations)
+        changed[index] = route.with(destinations: destinations)
         return RouteTable(listeners: listeners, routes: changed, clusters: clusters, endpoints: endpoints)
+    }
+}
+
+extension HTTPRoute {
+    /// This route with other destinations (same count), every policy kept.
+    func with(destinations: [WeightedCluster]) -> HTTPRoute {
+        HTTPRoute(name: name, virtualService: virtualService, matches: matches, destinations: destinations,
+                  action: action, rewrite: rewrite, headers: headers, corsPolicy: corsPolicy, timeout: timeout,
+                  retries: retries, fault: fault, mirrors: mirrors)
     }
 }

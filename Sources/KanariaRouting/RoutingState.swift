@@ -8,6 +8,8 @@ public struct RoutingState: Sendable {
     let weights: [Int]
     /// Round-robin cursor per cluster.
     var cursors: [Int]
+    /// Percentage counters (fault delay, fault abort, each mirror) of every route, from `HTTPRoute.counterSlot`.
+    var counters: [Int]
     var random: SplitMix64
 
     public init(table: RouteTable, split: SplitMode = .exact, seed: UInt64 = 0) {
@@ -20,6 +22,7 @@ public struct RoutingState: Sendable {
         self.weights = weights
         self.current = Array(repeating: 0, count: weights.count)
         self.cursors = Array(repeating: 0, count: table.clusters.count)
+        self.counters = Array(repeating: 0, count: table.counterSlotCount)
         self.random = SplitMix64(seed: seed)
     }
 
@@ -43,6 +46,9 @@ public struct RoutingState: Sendable {
             }
         }
     }
+
+    /// A draw from this worker's generator (retry back-off jitter, and other per-request randomness).
+    public mutating func nextDraw() -> UInt64 { random.next() }
 
     /// The next endpoint of `cluster` in round-robin order, or nil when it has none (Envoy's "no healthy upstream").
     public mutating func pickEndpoint(of cluster: Int, in table: RouteTable) -> Int? {

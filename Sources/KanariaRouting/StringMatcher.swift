@@ -65,6 +65,9 @@ public final class RegexMatcher: @unchecked Sendable {
         self.caseInsensitive = regex.ignoresCase()
     }
 
+    /// The compiled expression, for searches and rewrites.
+    var anyRegex: Regex<AnyRegexOutput> { regex }
+
     public func matches(_ value: UnsafeRawBufferPointer, ignoreCase: Bool) -> Bool {
         let text = String(decoding: value, as: UTF8.self)
         return (try? (ignoreCase ? caseInsensitive : regex).wholeMatch(in: text)) != nil

@@ -62,6 +62,9 @@ public final class MetricShard: @unchecked Sendable {
     /// rq_error, for `/clusters`).
     private let hosts: Cells
     let hostCapacity: Int
+    /// Per interned cluster, one cell per `ClusterStat`.
+    private let clusters: Cells
+    let clusterCapacity: Int
     private let durationLookup = BucketLookup(scale: 1000)
     private let bytesLookup = BucketLookup(scale: 1)
 
@@ -72,7 +75,7 @@ public final class MetricShard: @unchecked Sendable {
     private let tableMask: Int
     private let tableShift: UInt64
 
-    init(index: Int, seriesCapacity: Int, destinationCapacity: Int, hostCapacity: Int = 1024) {
+    init(index: Int, seriesCapacity: Int, destinationCapacity: Int, hostCapacity: Int = 1024, clusterCapacity: Int = 1024) {
         precondition(seriesCapacity >= 2 && seriesCapacity <= Int(Int32.max) / 4)
         self.index = index
         self.seriesCapacity = seriesCapacity
@@ -86,6 +89,9 @@ public final class MetricShard: @unchecked Sendable {
         self.hostCapacity = max(1, hostCapacity)
         hosts = .allocate(capacity: 2 * self.hostCapacity)
         for i in 0..<2 * self.hostCapacity { (hosts + i).initialize(to: Atomic(0)) }
+        self.clusterCapacity = max(1, clusterCapacity)
+        clusters = .allocate(capacity: self.clusterCapacity * ClusterStat.allCases.count)
+        for i in 0..<self.clusterCapacity * ClusterStat.allCases.count { (clusters + i).initialize(to: Atomic(0)) }
         var size = 16
         while size < 2 * seriesCapacity { size <<= 1 }
         table = .allocate(capacity: size)
@@ -103,6 +109,8 @@ public final class MetricShard: @unchecked Sendable {
         upstream.deallocate()
         hosts.deinitialize(count: 2 * hostCapacity)
         hosts.deallocate()
+        clusters.deinitialize(count: clusterCapacity * ClusterStat.allCases.count)
+        clusters.deallocate()
         table.deallocate()
         durationLookup.deallocate()
         bytesLookup.deallocate()
@@ -153,6 +161,13 @@ public final class MetricShard: @unchecked Sendable {
         guard index >= 0 && index < hostCapacity else { return }
         Self.add(hosts + 2 * index, 1)
         if responseCode >= 500 { Self.add(hosts + 2 * index + 1, 1) }
+    }
+
+    /// Counts one `stat` event of cluster `cluster` (an id from `TelemetryRegistry.clusterID(for:)`; -1 counts nothing).
+    @inline(__always)
+    public func count(_ stat: ClusterStat, cluster: Int32) {
+        guard cluster >= 0 && Int(cluster) < clusterCapacity else { return }
+        Self.add(clusters + Int(cluster) * ClusterStat.allCases.count + stat.rawValue, 1)
     }
 
     /// A new upstream connection was opened to an endpoint of `destination`.
@@ -259,6 +274,10 @@ public final class MetricShard: @unchecked Sendable {
     /// Requests and 5xx answers of host id `host`.
     func hostCounters(_ host: Int) -> (requests: UInt64, errors: UInt64) {
         (hosts[2 * host].load(ordering: .relaxed), hosts[2 * host + 1].load(ordering: .relaxed))
+    }
+
+    func clusterCounter(_ cluster: Int, _ stat: ClusterStat) -> UInt64 {
+        clusters[cluster * ClusterStat.allCases.count + stat.rawValue].load(ordering: .relaxed)
     }
 
     /// Series published so far.

@@ -123,6 +123,7 @@ extension TelemetryRegistry {
                 $0.appendDecimal(counts.reused)
             }
         }
+        writeClusterFamilies(into: &buffer)
         buffer.appendFamily("kanaria_config_reloads_total", type: "counter", help: "Configuration reloads, by result.")
         buffer.appendSample("kanaria_config_reloads_total", labels: Array("result=\"success\"".utf8)) {
             $0.appendDecimal(config.succeeded)
@@ -136,6 +137,20 @@ extension TelemetryRegistry {
         buffer.appendFamily("kanaria_metric_series_dropped_total", type: "counter",
                             help: "Requests counted in an overflow series because a worker's series table was full.")
         buffer.appendSample("kanaria_metric_series_dropped_total", labels: []) { $0.appendDecimal(own.dropped) }
+    }
+
+    /// Envoy's per-cluster stats as its Prometheus endpoint prints them: `envoy_cluster_<stat>{cluster_name="…"}`.
+    private func writeClusterFamilies(into buffer: inout [UInt8]) {
+        let stats = clusterStats()
+        guard !stats.isEmpty else { return }
+        for stat in ClusterStat.allCases {
+            buffer.appendFamily(stat.prometheusName, type: "counter", help: stat.help)
+            for (cluster, counts) in stats {
+                var labels: [UInt8] = []
+                labels.appendLabel("cluster_name", cluster, last: true)
+                buffer.appendSample(stat.prometheusName, labels: labels) { $0.appendDecimal(counts[stat.rawValue]) }
+            }
+        }
     }
 }
 

@@ -12,6 +12,8 @@ public final class TelemetryRegistry: Sendable {
     private let destinationTable: Mutex<DestinationTable>
     /// Interned hosts (`ip:port` of endpoints), for per-host counters.
     private let hostTable = Mutex<(names: [String], ids: [String: Int32])>(([], [:]))
+    /// Interned cluster names (`outbound|8080|v1|nodejs.default.svc.cluster.local`), for Envoy's per-cluster stats.
+    private let clusterTable = Mutex<(names: [String], ids: [String: Int32])>(([], [:]))
     private let destinationCapacity: Int
     private let reloadsSucceeded = Atomic<UInt64>(0)
     private let reloadsFailed = Atomic<UInt64>(0)
@@ -88,6 +90,28 @@ public final class TelemetryRegistry: Sendable {
             table.names.append(address)
             table.ids[address] = id
             return id
+        }
+    }
+
+    /// Interns a cluster's name for its `ClusterStat` counters; -1 once the shards' cluster capacity is used up.
+    /// Thread-safe; call it when a configuration is compiled.
+    public func clusterID(for name: String) -> Int32 {
+        let capacity = shards[0].clusterCapacity
+        return clusterTable.withLock { table in
+            if let id = table.ids[name] { return id }
+            guard table.names.count < capacity else { return -1 }
+            let id = Int32(table.names.count)
+            table.names.append(name)
+            table.ids[name] = id
+            return id
+        }
+    }
+
+    /// Every interned cluster's stats, all workers merged, in the order they were interned.
+    public func clusterStats() -> [(cluster: String, counts: [UInt64])] {
+        let names = clusterTable.withLock { $0.names }
+        return names.enumerated().map { id, name in
+            (name, ClusterStat.allCases.map { stat in shards.reduce(0) { $0 &+ $1.clusterCounter(id, stat) } })
         }
     }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import KanariaConfig
+import KanariaControl
 import KanariaDemo
 import KanariaPosix
 import KanariaProxy
@@ -158,7 +159,7 @@ struct Launch {
                                     sources: sources, load: load)
         if let adminAddress {
             do {
-                admin = try AdminServer(listen: adminAddress, registry: registry, controls: controlPlane.adminControls)
+                admin = try AdminServer(listen: adminAddress, registry: registry, controls: controlPlane.adminControls(log: complain))
             } catch {
                 complain("kanaria: cannot listen on \(adminAddress) for the admin endpoints: \(error) (use --admin ADDR:PORT or --admin off)")
                 throw ExitCode(1)

@@ -106,6 +106,26 @@ struct RouteExplainer {
             return lines
         }
         let route = table.routes[chosen]
+        lines.append("policies:")
+        lines += route.policyLines { table.clusters[$0].name }.map { "  " + $0 }
+        let isTLS = served.tls != nil
+        let matched = route.matches.first { $0.firstMismatch(request, listenerPort: served.port, isTLS: isTLS) == nil }
+        switch route.action {
+        case .redirect(let redirect):
+            var location = ByteBuffer(capacity: 256)
+            defer { location.deallocate() }
+            Array((isTLS ? "https" : "http").utf8).withUnsafeBytes { scheme in
+                redirect.location(requestScheme: scheme, authority: request.authority, path: request.path,
+                                  listenerPort: served.port, listenerIsTLS: isTLS, into: &location)
+            }
+            lines.append("answer: \(redirect.code) with Location: \(String(decoding: location.readable, as: UTF8.self))")
+            return lines
+        case .directResponse(let answer):
+            lines.append("answer: \(answer.status) (direct response) with body \"\(String(decoding: answer.body, as: UTF8.self))\"")
+            return lines
+        case .forward:
+            lines += requestEffects(route, request, matched: matched)
+        }
         lines.append("destinations (share = weight / \(route.totalWeight)):")
         for destination in route.destinations {
             let share = Double(destination.weight) * 100 / Double(route.totalWeight)
@@ -136,6 +156,40 @@ struct RouteExplainer {
                 return "\(endpoint.address):\(endpoint.port) (workload \(endpoint.workload), version \(endpoint.version))"
             }
             lines.append("endpoints (round-robin): \(list.joined(separator: ", "))")
+        }
+        lines.append(contentsOf: trafficPolicyLines(of: table.clusters[first]))
+        return lines
+    }
+
+    /// The DestinationRule traffic policy the cluster gets (merged for its subset and port, defaults filled in).
+    private func trafficPolicyLines(of cluster: Cluster) -> [String] {
+        ["traffic policy of \(cluster.name):"] + cluster.trafficPolicy.explanationLines.map { "  \($0)" }
+    }
+
+    /// What the route's rewrite and CORS policy do to this request.
+    private func requestEffects(_ route: HTTPRoute, _ request: RequestView, matched: RequestMatch?) -> [String] {
+        var lines: [String] = []
+        if let rewrite = route.rewrite {
+            var path = ByteBuffer(capacity: 256)
+            defer { path.deallocate() }
+            if rewrite.rewritePath(request.path, pathWithoutQuery: request.pathWithoutQuery, matchedBy: matched, into: &path) {
+                lines.append("upstream path: \(String(decoding: path.readable, as: UTF8.self))")
+            }
+        }
+        for (index, authority) in route.authorityRewrites.enumerated() {
+            guard let authority else { continue }
+            let which = route.authorityRewrites.count > 1 ? " (to \(table.clusters[route.destinations[index].cluster].name))" : ""
+            lines.append("upstream authority\(which): \(String(decoding: authority, as: UTF8.self))")
+        }
+        if let cors = route.corsPolicy {
+            let verdict = switch cors.verdict(request) {
+            case .notCors: "no CORS headers (no Origin, or an origin not allowed)"
+            case .answerPreflight: "preflight from an allowed origin: answered 200 by the proxy"
+            case .answerUnmatchedPreflight: "preflight from another origin: answered 200 without CORS headers"
+            case .forwardUnmatchedPreflight: "preflight from another origin: forwarded"
+            case .forwardAllowed: "allowed origin: forwarded, CORS headers added to the answer"
+            }
+            lines.append("cors for this request: \(verdict)")
         }
         return lines
     }

@@ -1,10 +1,11 @@
 import KanariaConfig
+import KanariaRouting
 import Testing
 
 /// Valid Istio that Kanaria does not act on yet is a warning naming it: never silently ignored, never an error.
 @Suite struct WarningTests {
-    /// retries, timeout, fault and headers on a route: one warning each, at the field; the table still compiles.
-    @Test func unimplementedRouteFields() throws {
+    /// headers on a destination, retries, timeout and fault on a route: honoured, so nothing is warned about.
+    @Test func honouredRouteFieldsAreNotWarnedAbout() throws {
         let vs = virtualService("""
           - route:
             - destination:
@@ -29,17 +30,12 @@ import Testing
         """)
         let text = istioWith(vs)
         let config = load(("app.yaml", try configText("node-app.yaml")), ("vs.yaml", text), ("workloads.yaml", try configText("workloads.yaml")))
-        #expect(printed(config) == [
-            "vs.yaml:\(line(of: "headers:", in: text)): VirtualService/nodejs: warning: field \"headers\" is valid Istio but not implemented yet; it is ignored",
-            "vs.yaml:\(line(of: "retries:", in: text)): VirtualService/nodejs: warning: field \"retries\" is valid Istio but not implemented yet; it is ignored",
-            "vs.yaml:\(line(of: "timeout:", in: text)): VirtualService/nodejs: warning: field \"timeout\" is valid Istio but not implemented yet; it is ignored",
-            "vs.yaml:\(line(of: "fault:", in: text)): VirtualService/nodejs: warning: field \"fault\" is valid Istio but not implemented yet; it is ignored",
-        ])
+        #expect(printed(config) == [])
         #expect(!config.hasErrors)
         #expect(config.table?.routes.count == 1)
     }
 
-    /// Inside an unimplemented field, typos and bad values are still errors (Istio would reject them).
+    /// Inside a route's retries, typos and bad values are errors (Istio would reject them).
     @Test func unimplementedFieldsAreStillChecked() throws {
         let vs = virtualService("""
           - route:
@@ -51,7 +47,6 @@ import Testing
         let text = istioWith(vs)
         let config = load(("app.yaml", try configText("node-app.yaml")), ("vs.yaml", text), ("workloads.yaml", try configText("workloads.yaml")))
         #expect(printed(config) == [
-            "vs.yaml:\(line(of: "retries:", in: text)): VirtualService/nodejs: warning: field \"retries\" is valid Istio but not implemented yet; it is ignored",
             "vs.yaml:\(line(of: "atempts", in: text)): VirtualService/nodejs: unknown field \"atempts\"; did you mean \"attempts\"? [IST0106]",
             "vs.yaml:\(line(of: "perTryTimeout", in: text)): VirtualService/nodejs: field \"perTryTimeout\" must be a duration like \"1.5s\" or \"500ms\", got 2 seconds [IST0106]",
         ])
@@ -124,7 +119,7 @@ import Testing
 
     /// Warnings alone leave the configuration usable.
     @Test func warningsDoNotBlockTheTable() throws {
-        let istio = try configText("node-istio.yaml").replacingOccurrences(of: "  http:\n  - route:", with: "  http:\n  - timeout: 5s\n    route:")
+        let istio = try configText("node-istio.yaml").replacingOccurrences(of: "  - nodejs-gateway\n", with: "  - nodejs-gateway\n  - mesh\n")
         let config = try loadSeed(istio: istio)
         #expect(config.warnings.count == 1)
         #expect(config.errors.isEmpty)
@@ -132,7 +127,7 @@ import Testing
         #expect(config.table != nil)
     }
 
-    /// A route that only redirects is warned about twice: the field, and that its requests fall through.
+    /// A route that only redirects is compiled into the table, as a redirect, without a warning.
     @Test func redirectOnlyRoute() throws {
         let vs = virtualService("""
           - match:
@@ -144,10 +139,8 @@ import Testing
         """)
         let text = istioWith(vs)
         let config = try loadVS(text)
-        #expect(printed(config) == [
-            "vs.yaml:\(line(of: "- match:", in: text)): VirtualService/nodejs: warning: http[0] has no \"route\" destinations Kanaria can serve yet; requests it matches fall through to the next route",
-            "vs.yaml:\(line(of: "redirect:", in: text)): VirtualService/nodejs: warning: field \"redirect\" is valid Istio but not implemented yet; it is ignored",
-        ])
-        #expect(config.table?.routes.map(\.name) == ["nodejs.1"])
+        #expect(printed(config) == [])
+        #expect(config.table?.routes.map(\.name) == ["nodejs.0", "nodejs.1"])
+        #expect(config.table?.routes[0].action == .redirect(RedirectAction(uri: "/new")))
     }
 }

@@ -6,6 +6,7 @@ import KanariaHTTP2
 enum Frames {
     static let data: UInt8 = 0x0
     static let headers: UInt8 = 0x1
+    static let priority: UInt8 = 0x2
     static let rstStream: UInt8 = 0x3
     static let settings: UInt8 = 0x4
     static let ping: UInt8 = 0x6
@@ -74,6 +75,16 @@ enum Frames {
         frame(data, flags: endStream ? Frames.endStream : 0, stream: stream, payload: bytes)
     }
 
+    /// A PRIORITY frame: `stream` depends on `dependsOn` (not exclusive) with weight 16.
+    static func priorityFrame(stream: Int32, dependsOn: Int32) -> [UInt8] {
+        frame(priority, flags: 0, stream: stream, payload: be32(UInt32(dependsOn)) + [15])
+    }
+
+    /// A SETTINGS frame with these (identifier, value) entries.
+    static func settingsFrame(_ entries: [(UInt16, UInt32)]) -> [UInt8] {
+        frame(settings, flags: 0, stream: 0, payload: entries.flatMap { [UInt8($0.0 >> 8), UInt8($0.0 & 0xFF)] + be32($0.1) })
+    }
+
     static var settingsAck: [UInt8] { frame(settings, flags: ack, stream: 0, payload: []) }
 
     /// One frame parsed from a session's output.
@@ -123,6 +134,12 @@ final class ServerProbe {
 
     init(configuration: HTTP2Configuration = HTTP2Configuration()) {
         session = HTTP2Session(role: .server, configuration: configuration)
+    }
+
+    /// A probe of a session made elsewhere (an upgraded one); the events it has queued are recorded at once.
+    init(session: HTTP2Session) {
+        self.session = session
+        flush()
     }
 
     /// Feeds `bytes`, drains events, and collects the output it produces. Returns the error receive threw, if any.

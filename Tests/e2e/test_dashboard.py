@@ -1,7 +1,8 @@
 """The live dashboard at /dashboard, rendered by headless Chromium (Debian's `chromium`): it shows the split that
 happened (per version: requests, share, response codes, p50/p99; per route: weights, configured and observed
-shares), keeps updating every second, fetches nothing from anywhere but the proxy's admin port, and its weight
-controls change the split of the next requests without a failed request.
+shares), charts the split and the error rate over time, keeps updating every second, keeps its tables inside their
+cards at any width, fetches nothing from anywhere but the proxy's admin port, and its weight controls change the
+split of the next requests without a failed request.
 
 Set KANARIA_DASHBOARD_SCREENSHOT=docs/dashboard.png to keep the screenshot the live test takes (the README's)."""
 
@@ -18,7 +19,9 @@ import pytest
 
 from harness.admin import Admin
 from harness.browser import Chromium, dump_dom
+from harness.client import request
 from harness.proxy import REPO
+from harness.waiting import wait_until
 from test_split import versions_on_one_connection
 from test_weights import SteadyClient
 
@@ -153,17 +156,15 @@ def test_live_page_in_chromium_updates_every_second(mesh, start_proxy, tmp_path)
         versions_on_one_connection(proxy.port, 100)
         chrome.wait_for("document.querySelector('tr[data-version=\"v1\"] .requests').textContent === '480' && "
                         "document.querySelector('tr[data-version=\"v2\"] .requests').textContent === '120'")
-        start, started = chrome.evaluate(ROWS_JS)["updates"], time.monotonic()
-        time.sleep(3)
-        done = chrome.evaluate(ROWS_JS)["updates"]
-        assert done - start >= int(time.monotonic() - started) - 1 >= 2, \
-            f"{done - start} refreshes in {time.monotonic() - started:.1f} s"
+        start = chrome.evaluate(ROWS_JS)["updates"]
+        chrome.wait_for(f"Number(document.body.dataset.updates) >= {start + 3}")  # it goes on refreshing by itself
 
         with SteadyClient(proxy.port) as client:
             chrome.wait_for("parseFloat(document.querySelector('tr[data-version=\"v1\"] .rate').textContent) > 0 && "
                             "parseFloat(document.querySelector('tr[data-version=\"v2\"] .rate').textContent) > 0 && "
                             "document.querySelector('tr[data-subset=\"v2\"] .observed-share').textContent.trim() !== '–'")
-            time.sleep(1.5)  # a refresh or two with the window full of live traffic
+            live = chrome.evaluate(ROWS_JS)["updates"]
+            chrome.wait_for(f"Number(document.body.dataset.updates) >= {live + 2}")  # refreshes with live traffic
             shot = chrome.screenshot(tmp_path / "dashboard.png")
             rows = chrome.evaluate(ROWS_JS)
         assert not client.failures, client.failures
@@ -193,7 +194,8 @@ def test_apply_button_changes_the_split_without_a_failed_request(mesh, start_pro
         before = client.wait_for(100)
         assert (before.count("v1"), before.count("v2")) == (80, 20)
         chrome.type_into('tr[data-subset="v1"] input', "50")
-        time.sleep(1.2)  # a refresh passes while the user types: it must leave the inputs alone
+        typed = chrome.evaluate(ROWS_JS)["updates"]
+        chrome.wait_for(f"Number(document.body.dataset.updates) >= {typed + 1}")  # a refresh while the user types
         chrome.type_into('tr[data-subset="v2"] input', "50")
         assert chrome.evaluate("[...document.querySelectorAll('tr[data-subset] input')].map(i => i.value)") == \
             ["50", "50"]
@@ -232,3 +234,77 @@ def test_route_rows_resume_updating_after_an_input_is_left_unchanged(mesh, start
         with SteadyClient(proxy.port) as client:
             chrome.wait_for("parseFloat(document.querySelector('tr[data-subset=\"v1\"] .rate').textContent) > 0")
         assert not client.failures, client.failures
+
+
+def history_totals(admin: Admin) -> tuple[dict, dict]:
+    """Requests and 5xx answers per version, summed over the steps of /api/split's history (zeros left out)."""
+    history = admin.json("/api/split")["history"]
+    names = [v["version"] for v in history["versions"]]
+    sums = [{name: sum(step[kind][i] for step in history["steps"]) for i, name in enumerate(names)}
+            for kind in ("requests", "errors")]
+    return tuple({name: n for name, n in counts.items() if n} for counts in sums)
+
+
+def test_chart_draws_the_split_and_the_error_rate_over_time(mesh, start_proxy, tmp_path):
+    """The history behind the chart counts exactly what was sent: 100 requests split 80/20, then, with v2's upstream
+    gone, 50 more whose 10 for v2 are answered 503. The split chart draws columns of both versions under a dashed
+    line at the configured 80%, and the error chart a rate above 0 that the 503s made."""
+    config, _, v2 = mesh
+    proxy = start_proxy(config, workers=1)
+    admin = Admin(proxy.admin_port)
+    with Chromium(tmp_path / "chromium") as chrome:
+        chrome.navigate(f"http://127.0.0.1:{proxy.admin_port}/dashboard")
+        chrome.wait_for("Number(document.body.dataset.updates || 0) >= 1")  # the history's first count is taken
+        versions_on_one_connection(proxy.port, 100)
+        wait_until(lambda: history_totals(admin) == ({"v1": 80, "v2": 20}, {}), lambda: history_totals(admin))
+        chrome.wait_for("document.querySelectorAll('#split-chart rect[data-version=\"v1\"]').length > 0 && "
+                        "document.querySelectorAll('#split-chart rect[data-version=\"v2\"]').length > 0")
+        assert chrome.evaluate("document.getElementById('error-chart').dataset.maxRate") == "0"
+        configured = chrome.evaluate("[...document.querySelectorAll('#split-chart line.configured')]"
+                                     ".map(l => Number(l.getAttribute('y1')))")
+        assert len(configured) == 1 and abs(configured[0] - (8 + 142 * 0.2)) < 0.2, configured  # 80% from the bottom
+
+        v2.stop()
+        codes = [request(proxy.port, "/").status for _ in range(50)]
+        assert (codes.count(200), codes.count(503)) == (40, 10), codes
+        wait_until(lambda: history_totals(admin) == ({"v1": 120, "v2": 30}, {"v2": 10}), lambda: history_totals(admin))
+        rate = float(chrome.wait_for("Number(document.getElementById('error-chart').dataset.maxRate) > 0 && "
+                                     "document.getElementById('error-chart').dataset.maxRate"))
+        assert 0 < rate <= 1, rate
+        assert chrome.evaluate("document.querySelector('#error-chart path.errors').getAttribute('d')").startswith("M")
+        assert "highest" in chrome.evaluate("document.getElementById('error-legend').textContent")
+        chrome.screenshot(tmp_path / "chart.png")
+
+
+LAYOUT_JS = """(() => {
+  const inside = (inner, outer) => inner.left >= outer.left - 0.5 && inner.right <= outer.right + 0.5;
+  const problems = [];
+  if (document.documentElement.scrollWidth > innerWidth) problems.push(`page ${document.documentElement.scrollWidth} px wide`);
+  for (const node of document.querySelectorAll('table, svg.chart, .legend')) {
+    if (!inside(node.getBoundingClientRect(), node.closest('section').getBoundingClientRect()))
+      problems.push(`${node.tagName} ${node.id || node.className} leaves its card`);
+  }
+  for (const cell of document.querySelectorAll('td, th')) {
+    if (cell.scrollWidth > cell.clientWidth + 1) problems.push(`cell "${cell.textContent.trim()}" overflows`);
+  }
+  return problems;
+})()"""
+
+
+def test_tables_and_charts_stay_inside_their_cards_at_any_width(mesh, start_proxy, tmp_path):
+    """From a phone's 360 px to a wide 1600 px window, with the tables full (two versions, long service names): no
+    table, chart or cell reaches past its card, and the page never scrolls sideways. The narrow and wide
+    screenshots are kept in the test's folder."""
+    config, _, _ = mesh
+    proxy = start_proxy(config, workers=1)
+    with Chromium(tmp_path / "chromium") as chrome:
+        chrome.navigate(f"http://127.0.0.1:{proxy.admin_port}/dashboard")
+        chrome.wait_for("Number(document.body.dataset.updates || 0) >= 1")
+        versions_on_one_connection(proxy.port, 100)
+        chrome.wait_for("document.querySelectorAll('tr[data-version]').length === 2 && "
+                        "Number(document.getElementById('split-chart').dataset.steps) > 0")
+        for width in (360, 480, 640, 800, 900, 1200, 1600):
+            chrome.resize(width, 900)
+            assert chrome.evaluate(LAYOUT_JS) == [], f"at {width} px"
+            if width in (360, 1200):
+                chrome.screenshot(tmp_path / f"dashboard-{width}.png")

@@ -1,4 +1,4 @@
-"""gRPC end to end (issue 3): a real grpcio client through a `protocol: GRPC` Gateway server (h2c) to two real grpcio
+"""gRPC end to end: a real grpcio client through a `protocol: GRPC` Gateway server (h2c) to two real grpcio
 servers (generic handlers, raw-bytes messages, no generated code) labelled v1 and v2 behind a Service whose port
 says grpc (name `grpc`, `grpc-*`, or appProtocol grpc), so the proxy speaks HTTP/2 upstream. The VirtualService
 splits 80/20 per call, even though the client keeps one HTTP/2 connection. Trailers (grpc-status, custom trailing

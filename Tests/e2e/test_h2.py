@@ -1,4 +1,4 @@
-"""HTTP/2 from clients (issue 3): h2c with prior knowledge and through `Upgrade: h2c`, a split decided per stream
+"""HTTP/2 from clients: h2c with prior knowledge and through `Upgrade: h2c`, a split decided per stream
 (100 streams on one connection split exactly 80/20), h2load with no failure, and both protocol directions: an h2
 client through to an HTTP/1.1 upstream, and an HTTP/1.1 client through to an HTTP/2 (h2c) upstream, with 1 MB
 bodies both ways.
@@ -13,13 +13,13 @@ import http.client
 import json
 import signal
 import threading
-import time
 
 import pytest
 
 from harness.gateway import PEER, Server, Topology, backends, require_kanaria, start_gateway  # noqa: F401 (fixtures)
 from harness.h2 import NO_ERROR, H2Client, RawH2, curl_parallel, h2load, headers_frame, nghttp_get, sha256
-from harness.upstream import blob
+from harness.upstream import blob, received
+from harness.waiting import wait_until
 
 MB = 1 << 20
 
@@ -122,7 +122,7 @@ def test_sigterm_sends_goaway_and_lets_open_streams_finish(upstreams, start_gate
         sid = h.new_stream()
         h.send(headers_frame(sid, h.block([(":method", "GET"), (":scheme", "http"), (":authority", "localhost"),
                                            (":path", "/slow?ms=1500")])))
-        time.sleep(0.3)  # the request is now waiting on the upstream
+        wait_until(lambda: received("/slow", v1, v2), "the upstream to receive the slow request")
 
         def stop():
             try:

@@ -9,6 +9,9 @@ import time
 
 import pytest
 
+from harness.upstream import received
+from harness.waiting import wait_until
+
 pytestmark = pytest.mark.usefixtures("kanaria_only")
 
 
@@ -24,7 +27,7 @@ def test_sigterm_with_an_idle_keepalive_connection_exits_0(proxy):
 
 
 def test_sigterm_drains_an_in_flight_request(proxy):
-    proxy, _, _ = proxy
+    proxy, v1, v2 = proxy
     result = {}
 
     def slow_request():
@@ -40,7 +43,7 @@ def test_sigterm_drains_an_in_flight_request(proxy):
 
     client = threading.Thread(target=slow_request)
     client.start()
-    time.sleep(0.5)  # the request is now waiting on the upstream
+    wait_until(lambda: received("/slow", v1, v2), "the upstream to receive the slow request")
     proxy.stop(signal.SIGTERM, timeout=15)
     client.join(20)
     assert result.get("answer") in ((200, b"v1\n"), (200, b"v2\n")), result

@@ -1,4 +1,4 @@
-"""TLS on HTTPS Gateway servers (issue 3): `tls: {mode: SIMPLE, serverCertificate, privateKey}` terminates TLS,
+"""TLS on HTTPS Gateway servers: `tls: {mode: SIMPLE, serverCertificate, privateKey}` terminates TLS,
 ALPN picks h2 or http/1.1, 50 h2 streams on one TLS connection split exactly 40/10, and `tls.httpsRedirect` on an
 HTTP server answers 301 to https. The certificate is self-signed for localhost and 127.0.0.1, made per test with
 the openssl CLI, and the clients verify it (curl --cacert, Python's ssl).

@@ -145,6 +145,10 @@ class Chromium:
         self.call("Page.enable")
         self.call("Network.enable")
         # the page's viewport (--window-size sizes the window, which is larger)
+        self.resize(width, height)
+
+    def resize(self, width: int, height: int) -> None:
+        """Sets the page's viewport, as a window of that size would (the layout follows at once)."""
         self.call("Emulation.setDeviceMetricsOverride", width=width, height=height, deviceScaleFactor=1, mobile=False)
 
     def call(self, method: str, **params) -> dict:

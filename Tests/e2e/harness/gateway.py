@@ -1,4 +1,4 @@
-"""Gateways beyond the tutorial's single HTTP port, for the HTTP/2, TLS and gRPC tests (issue 3).
+"""Gateways beyond the tutorial's single HTTP port, for the HTTP/2, TLS and gRPC tests.
 
 A `Topology` says which Gateway servers to serve (port number, protocol HTTP / HTTPS / HTTP2 / GRPC, TLS files,
 httpsRedirect), which upstream ports answer as v1 and v2, and how the Service names its port (`http`, `http2-web`,

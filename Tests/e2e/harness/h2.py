@@ -28,6 +28,7 @@ PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 # RFC 9113 §7 error codes
 NO_ERROR, PROTOCOL_ERROR, INTERNAL_ERROR, FLOW_CONTROL_ERROR, REFUSED_STREAM, CANCEL, COMPRESSION_ERROR, \
     ENHANCE_YOUR_CALM = 0x0, 0x1, 0x2, 0x3, 0x7, 0x8, 0x9, 0xb
+STREAM_CLOSED = 0x5
 
 
 def tool(name: str, package: str) -> str:
@@ -388,6 +389,14 @@ def data_frame(sid: int, data: bytes, end_stream: bool = False) -> bytes:
 
 def rst_stream_frame(sid: int, code: int = CANCEL) -> bytes:
     return RstStreamFrame(sid, error_code=code).serialize()
+
+
+def priority_frame(sid: int, depends_on: int, weight: int = 16, exclusive: bool = False) -> bytes:
+    """A PRIORITY frame (RFC 9113 §6.3): `sid` depends on `depends_on`; `weight` 1–256. Built by hand, since
+    hyperframe refuses stream 0."""
+    dependency = depends_on | (0x8000_0000 if exclusive else 0)
+    return (5).to_bytes(3, "big") + bytes([0x2, 0]) + sid.to_bytes(4, "big") + dependency.to_bytes(4, "big") + \
+        bytes([weight - 1])
 
 
 def settings_frame(settings: dict[int, int] | None = None, ack: bool = False) -> bytes:

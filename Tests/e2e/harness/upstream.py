@@ -2,7 +2,9 @@
 
 A small HTTP/1.1 server on raw sockets, one thread per connection, so that a test controls exactly what goes over the
 wire: keep-alive, chunked framing, and misbehaviour on demand. Every server counts the TCP connections it accepted and
-records the head of every request it saw (method, target, headers in order, body length and sha256).
+records every request it saw (method, target, headers in order, body length and sha256) once its body is read, and
+every request head as soon as it arrives (`heads()`, for asserting that nothing, not even a part, was forwarded).
+A recorded request's `finished` turns true when the server is done answering it (or failed to).
 
 Paths a well-behaved server answers:
   /upload                       reads the body (content-length or chunked), answers JSON {length, sha256, chunked}
@@ -11,7 +13,8 @@ Paths a well-behaved server answers:
   /slow?ms=N                    waits N milliseconds, then answers as below
   anything else                 200, `x-version: <version>`, `x-path: <target>`, body "<version>\n"
 
-Behaviours (`behaviour=`): "ok"; "reset" (reads the request head, then resets the connection with RST);
+Behaviours (`behaviour=`): "ok"; "unavailable" (well-formed, keep-alive, but every answer is 503 with
+`x-version`); "reset" (reads the request head, then resets the connection with RST);
 "close" (reads the request head, then closes without answering); "garbage" (answers bytes that are not HTTP).
 """
 
@@ -28,7 +31,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from harness.server import ThreadedServer
 
-BEHAVIOURS = ("ok", "reset", "close", "garbage")
+BEHAVIOURS = ("ok", "unavailable", "reset", "close", "garbage")
 
 
 def blob(size: int, seed: int = 1) -> bytes:
@@ -48,6 +51,7 @@ class SeenRequest:
     body_length: int = 0
     body_sha256: str = hashlib.sha256(b"").hexdigest()
     chunked: bool = False
+    finished: bool = False  # the server has written its answer, or given up on it (the peer left)
 
     def header(self, name: str) -> str | None:
         """The first value of a header (case-insensitive), or None."""
@@ -72,14 +76,21 @@ class Upstream(ThreadedServer):
     behaviour: str = "ok"
     accepts: int = 0
     requests: list[SeenRequest] = field(default_factory=list, repr=False)
+    request_heads: list[SeenRequest] = field(default_factory=list, repr=False)
 
     def __post_init__(self) -> None:
         assert self.behaviour in BEHAVIOURS, self.behaviour
         self._open(f"upstream-{self.version}")
 
     def seen(self) -> list[SeenRequest]:
+        """The requests whose body was read (or that misbehaving servers took), in arrival order."""
         with self._lock:
             return list(self.requests)
+
+    def heads(self) -> list[SeenRequest]:
+        """Every request head received, including those whose body never completed."""
+        with self._lock:
+            return list(self.request_heads)
 
     # serving --------------------------------------------------------------------------------------------------------
 
@@ -93,10 +104,13 @@ class Upstream(ThreadedServer):
                     return
                 method, target, version, headers = head
                 request = SeenRequest(ordinal, method, target, version, headers)
-                if self.behaviour != "ok":
+                with self._lock:
+                    self.request_heads.append(request)
+                if self.behaviour not in ("ok", "unavailable"):
                     with self._lock:
                         self.requests.append(request)
                     self._misbehave(conn)
+                    request.finished = True
                     return
                 digest = hashlib.sha256()
                 request.body_length, request.chunked = _read_body(rfile, headers, digest.update)
@@ -104,7 +118,10 @@ class Upstream(ThreadedServer):
                 with self._lock:
                     self.requests.append(request)
                 close = any("close" in v.lower() for v in request.all("connection")) or version == "HTTP/1.0"
-                self._answer(conn, request, close)
+                try:
+                    self._answer(conn, request, close)
+                finally:
+                    request.finished = True
                 if close:
                     return
         except (OSError, BadRequest):
@@ -133,7 +150,9 @@ class Upstream(ThreadedServer):
         common = [("x-version", self.version), ("x-path", request.target)]
         if close:
             common.append(("connection", "close"))
-        if url.path == "/upload":
+        if self.behaviour == "unavailable":
+            _send(conn, 503, common + [("content-type", "text/plain")], b"unavailable\n")
+        elif url.path == "/upload":
             body = json.dumps({"length": request.body_length, "sha256": request.body_sha256,
                                "chunked": request.chunked}).encode()
             _send(conn, 200, common + [("content-type", "application/json")], body)
@@ -147,6 +166,11 @@ class Upstream(ThreadedServer):
             if url.path == "/slow":
                 time.sleep(int(query.get("ms", "1000")) / 1000)
             _send(conn, 200, common + [("content-type", "text/plain")], f"{self.version}\n".encode())
+
+
+def received(prefix: str, *upstreams: Upstream) -> bool:
+    """Whether one of `upstreams` has received the head of a request whose target starts with `prefix`."""
+    return any(r.target.startswith(prefix) for up in upstreams for r in up.heads())
 
 
 def closed_port() -> int:

@@ -8,7 +8,7 @@ import Synchronization
 /// live weight change (the dashboard, `POST /weights`). Both build a new table and publish it whole; a reload
 /// replaces any live weight change, since the files are the source of truth. Thread-safe: the main thread (signals)
 /// and the admin thread call it.
-final class ControlPlane: Sendable {
+public final class ControlPlane: Sendable {
     private struct State {
         var table: RouteTable
         var generation: Int
@@ -24,7 +24,7 @@ final class ControlPlane: Sendable {
     /// - Parameters:
     ///   - load: loads the configuration again (the files, or the demo's embedded copy).
     ///   - table: the configuration the server started with (generation 1).
-    init(server: ProxyServer, table: RouteTable, servingPorts: Set<Int>, sources: [String],
+    public init(server: ProxyServer, table: RouteTable, servingPorts: Set<Int>, sources: [String],
          load: @escaping @Sendable () -> LoadedConfiguration) {
         self.server = server
         self.state = Mutex(State(table: table, generation: 1))
@@ -33,12 +33,12 @@ final class ControlPlane: Sendable {
         self.load = load
     }
 
-    var current: AdminConfigurationState {
+    public var current: AdminConfigurationState {
         state.withLock { AdminConfigurationState(table: $0.table, generation: $0.generation, sources: sources, weightOverrides: $0.overrides) }
     }
 
     /// Loads the files again and applies them if they are valid; otherwise keeps the running configuration.
-    func reload() -> ReloadOutcome {
+    public func reload() -> ReloadOutcome {
         let loaded = load()
         var messages = loaded.diagnostics.map(\.description)
         guard let table = loaded.table else {
@@ -68,7 +68,7 @@ final class ControlPlane: Sendable {
     }
 
     /// Gives route `route` new weights, for the next requests; kept until the next reload of the files.
-    func setWeights(route: Int, weights: [Int]) -> Result<AdminConfigurationState, WeightChangeError> {
+    public func setWeights(route: Int, weights: [Int]) -> Result<AdminConfigurationState, WeightChangeError> {
         state.withLock { state -> Result<AdminConfigurationState, WeightChangeError> in
             do throws(WeightChangeError) {
                 let table = try state.table.replacingWeights(ofRoute: route, with: weights)
@@ -85,18 +85,19 @@ final class ControlPlane: Sendable {
         }
     }
 
-    /// The admin endpoints' view of this control plane.
-    var adminControls: AdminControls {
+    /// The admin endpoints' view of this control plane; `log` gets one line per change they make (the executable
+    /// prints it to standard error).
+    public func adminControls(log: @escaping @Sendable (String) -> Void) -> AdminControls {
         AdminControls(
             configuration: { self.current },
             reload: {
                 let outcome = self.reload()
-                for line in outcome.messages { complain("kanaria: \(line)") }
+                for line in outcome.messages { log("kanaria: \(line)") }
                 return outcome
             },
             setWeights: { route, weights in
                 let result = self.setWeights(route: route, weights: weights)
-                if case .success = result { complain("kanaria: route \(route) weights set to \(weights) from the admin API") }
+                if case .success = result { log("kanaria: route \(route) weights set to \(weights) from the admin API") }
                 return result
             })
     }

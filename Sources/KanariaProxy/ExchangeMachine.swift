@@ -1,0 +1,346 @@
+import KanariaHTTP
+import KanariaRouting
+import KanariaTelemetry
+
+/// Envoy's per-cluster stats an exchange produced and its owner has not counted yet, one bit per `ClusterStat`.
+struct ClusterStatEvents: OptionSet {
+    let rawValue: UInt16
+
+    init(rawValue: UInt16) { self.rawValue = rawValue }
+    init(_ stat: ClusterStat) { rawValue = 1 << UInt16(stat.rawValue) }
+
+    /// Calls `body` for each stat in the set.
+    func forEach(_ body: (ClusterStat) -> Void) {
+        var bits = rawValue
+        while bits != 0 {
+            let bit = bits.trailingZeroBitCount
+            bits &= bits - 1
+            if let stat = ClusterStat(rawValue: bit) { body(stat) }
+        }
+    }
+}
+
+/// What an exchange asks its owner (an HTTP/1.1 connection or an HTTP/2 stream) to do next.
+enum ExchangeAction {
+    /// Nothing now.
+    case none
+    /// Drop the current try's upstream leg, if any, and send the request to `ExchangeMachine.endpoint`: over a
+    /// pooled connection, or a new one when `ExchangeMachine.freshConnection` says so.
+    case connect
+    /// Drop the current try's upstream leg, if any, and wait for the deadline (`ExchangeMachine.nextDeadline`).
+    case wait
+    /// Answer the client with a response of the proxy's own; the exchange is over once it is written.
+    case answer(LocalAnswer)
+    /// Answer 301 to the same URL under https (Gateway `tls.httpsRedirect`).
+    case redirectToHTTPS
+    /// Answer with the route's redirect (`HTTPRoute.action`, route `ExchangeMachine.route`).
+    case redirect
+    /// The response head is accepted: relay it and its body, with `flags` recorded (URX when the answer would have
+    /// been retried but no retry was left).
+    case relay(flags: ResponseFlags)
+    /// The response has begun and cannot be replaced: break the client's stream (HTTP/2 RST_STREAM, or close the
+    /// HTTP/1.1 connection), with `flags` recorded.
+    case abort(flags: ResponseFlags)
+}
+
+/// One request/response exchange's decisions, the same for every protocol pairing: routing, endpoint choice,
+/// retries (with Envoy's back-off and previous-hosts avoidance), route and per-try timeouts, and the local answers
+/// Istio's gateway gives. It takes events and returns `ExchangeAction`s; it does no I/O, reads no clock (times are
+/// passed in, in monotonic milliseconds) and draws from the worker's generator only through `RoutingState`.
+///
+/// Life of an exchange:
+///
+///     begin ──▶ .connect ──▶ (try) ──upstreamFailed / responseHead retriable──▶ .wait (back-off) ──timer──▶ .connect …
+///       │                      └──responseHead──▶ .relay ──responseEnded──▶ done
+///       └──▶ .answer / .redirectToHTTPS (no route, no endpoint, retries exhausted, timeout)
+struct ExchangeMachine {
+    enum Phase: Equatable {
+        case idle
+        /// Waiting out a fault-injection delay until `waitUntil`, before anything else happens.
+        case faultDelay
+        /// A try is under way: connecting, sending the request, awaiting the response head.
+        case trying
+        /// Waiting out a retry back-off until `waitUntil`.
+        case backingOff
+        /// The response is being relayed.
+        case relaying
+        /// A local answer was decided; the owner writes it.
+        case answered
+        case done
+    }
+
+    private(set) var phase = Phase.idle
+    /// The matched route and chosen cluster (indices into the snapshot's table); -1 before routing.
+    private(set) var route = -1
+    private(set) var cluster = -1
+    /// Which of the route's matches held (-1: it has none) and which destination was drawn (-1: none).
+    private(set) var match = -1
+    private(set) var destination = -1
+    /// The request is a CORS request from an allowed origin: the answer gets the route's CORS headers.
+    private(set) var corsAllowed = false
+    /// The chosen endpoint: its position in the cluster's endpoint list and its index in the table's endpoints.
+    private(set) var endpointPosition = -1
+    private(set) var endpoint = -1
+    /// The next try must not use a pooled connection (the pooled one turned out stale).
+    private(set) var freshConnection = false
+    /// Tries started (1 for the first), and retries among them.
+    private(set) var tries = 0
+    private(set) var retriesDone = 0
+    /// Route deadline, per-try deadline and back-off end, in monotonic milliseconds; 0: none.
+    private var routeDeadline: Int64 = 0
+    private var tryDeadline: Int64 = 0
+    private var waitUntil: Int64 = 0
+    /// Positions of the cluster's endpoints already tried (Envoy's previous-hosts predicate), for positions < 64.
+    private var triedPositions: UInt64 = 0
+    /// A stale pooled connection was already retried on a new one (once per exchange, not counted as a retry).
+    private var staleRetryUsed = false
+    /// Response flags decided before any answer (DI, for a fault delay), for the owner to record.
+    private(set) var flags: ResponseFlags = []
+    /// Envoy cluster stats produced and not yet taken by the owner (`takeStats`).
+    private(set) var stats = ClusterStatEvents()
+
+    /// The stats produced since the last call, for the owner to count against the cluster.
+    mutating func takeStats() -> ClusterStatEvents {
+        defer { stats = [] }
+        return stats
+    }
+
+    /// The earliest time the owner must call `timerFired` at; 0 when nothing is pending.
+    var nextDeadline: Int64 {
+        var next = routeDeadline
+        if tryDeadline > 0 && (next == 0 || tryDeadline < next) { next = tryDeadline }
+        if waitUntil > 0 && (next == 0 || waitUntil < next) { next = waitUntil }
+        return next
+    }
+
+    // MARK: Starting
+
+    /// Routes a request that arrived on route-table listener `listener`: the first matching route, one of its
+    /// weighted destinations, then an endpoint of that cluster.
+    mutating func begin(_ request: RequestView, listener: Int, snapshot: ConfigSnapshot, routing: inout RoutingState,
+                        now: Int64) -> ExchangeAction {
+        self = ExchangeMachine()
+        if snapshot.httpsRedirect[listener] {
+            phase = .answered
+            return .redirectToHTTPS
+        }
+        let routed = snapshot.table.routeInDetail(request, listener: listener, state: &routing)
+        switch routed.decision {
+        case .noRoute:
+            return answered(.noRoute)
+        case .answer(let route):
+            self.route = route
+        case .cluster(let route, let cluster):
+            self.route = route
+            self.cluster = cluster
+        }
+        match = routed.match
+        destination = routed.destination
+        if snapshot.routePolicies[route].hasCors, let cors = snapshot.table.routes[route].corsPolicy {
+            // Envoy's CORS filter runs before the fault filter and the router.
+            switch cors.verdict(request) {
+            case .answerPreflight: return answered(.corsPreflight(withHeaders: true))
+            case .answerUnmatchedPreflight: return answered(.corsPreflight(withHeaders: false))
+            case .forwardAllowed: corsAllowed = true
+            case .notCors, .forwardUnmatchedPreflight: break
+            }
+        }
+        if snapshot.table.routes[route].fault != nil, routing.appliesFaultDelay(of: snapshot.table.routes[route]),
+           let delay = snapshot.table.routes[route].fault?.delay {
+            // Envoy's fault filter runs before the router: the delay first, the route's timeout only after it.
+            flags.insert(.DI)
+            phase = .faultDelay
+            waitUntil = now + Int64(delay.fixedDelay.wholeMilliseconds)
+            return .wait
+        }
+        return afterFaultDelay(snapshot: snapshot, routing: &routing, now: now)
+    }
+
+    /// What follows routing (and any fault delay): a fault abort, the route's own answer, or the first try.
+    private mutating func afterFaultDelay(snapshot: ConfigSnapshot, routing: inout RoutingState, now: Int64) -> ExchangeAction {
+        waitUntil = 0
+        if snapshot.table.routes[route].fault != nil, routing.appliesFaultAbort(of: snapshot.table.routes[route]),
+           let abort = snapshot.table.routes[route].fault?.abort {
+            var answer = LocalAnswer.faultAbort(abort.status)
+            answer.flags.insert(flags)
+            return answered(answer)
+        }
+        guard cluster >= 0 else {
+            switch snapshot.table.routes[route].action {
+            case .redirect:
+                phase = .answered
+                return .redirect
+            case .directResponse(let response):
+                return answered(.direct(response))
+            case .forward:
+                return answered(.noRoute)
+            }
+        }
+        let timeout = snapshot.routePolicies[route].timeoutMilliseconds
+        if timeout > 0 { routeDeadline = now + timeout }
+        return startTry(snapshot: snapshot, routing: &routing, now: now)
+    }
+
+    /// Picks an endpoint, avoiding those already tried when another is left, and starts a try on it.
+    private mutating func startTry(snapshot: ConfigSnapshot, routing: inout RoutingState, now: Int64) -> ExchangeAction {
+        let endpoints = snapshot.table.clusters[cluster].endpoints
+        var position: Int? = nil
+        var picks = 1
+        if triedPositions != 0 && snapshot.routePolicies[route].retry.avoidPreviousHosts {
+            picks += snapshot.routePolicies[route].retry.hostSelectionAttempts
+        }
+        for _ in 0..<picks {  // Envoy's previous-hosts predicate: redraw up to host_selection_retry_max_attempts
+            position = routing.pickEndpointPosition(of: cluster, count: endpoints.count)
+            guard let p = position, p < 64, triedPositions & (1 << UInt64(p)) != 0 else { break }
+        }
+        guard let position else { return answered(.noHealthyUpstream) }
+        endpointPosition = position
+        endpoint = endpoints[position]
+        if position < 64 { triedPositions |= 1 << UInt64(position) }
+        tries += 1
+        phase = .trying
+        waitUntil = 0
+        let perTry = snapshot.routePolicies[route].perTryTimeoutMilliseconds
+        tryDeadline = perTry > 0 ? now + perTry : 0
+        return .connect
+    }
+
+    // MARK: Events of a try
+
+    /// The try failed before a response head arrived. `replayable`: the request can be sent again whole (no body,
+    /// or the body is still held). `stalePooled`: the connection came from the pool and nothing of the request
+    /// reached the upstream, so the failure says only that the idle connection had died.
+    mutating func upstreamFailed(_ failure: UpstreamFailure, replayable: Bool, stalePooled: Bool,
+                                 snapshot: ConfigSnapshot, routing: inout RoutingState, now: Int64) -> ExchangeAction {
+        switch phase {
+        case .relaying:
+            phase = .done
+            return .abort(flags: .UC)
+        case .trying:
+            break
+        default:
+            return .none
+        }
+        if stalePooled && replayable && !staleRetryUsed && failure == .connectionTermination {
+            staleRetryUsed = true
+            freshConnection = true
+            return .connect
+        }
+        freshConnection = false
+        return retryOrAnswer(failure.tryOutcome(requestSent: !replayable), answer: .failure(failure),
+                             replayable: replayable, snapshot: snapshot, routing: &routing, now: now)
+    }
+
+    /// A response head arrived (informational ones excluded). Returns `.relay`, or a retry when the policy retries
+    /// this status and the request can be sent again (the owner then drops the answer with its connection/stream).
+    mutating func responseHead(status: Int, grpcStatus: Int?, replayable: Bool, snapshot: ConfigSnapshot,
+                               routing: inout RoutingState, now: Int64) -> ExchangeAction {
+        guard phase == .trying else { return .none }
+        phase = .relaying
+        tryDeadline = 0
+        // (A 1xx or 2xx answer is never retried, even if listed in retriable status codes.)
+        guard status >= 300 else {
+            if retriesDone > 0 { stats.insert(ClusterStatEvents(.upstreamRqRetrySuccess)) }
+            return .relay(flags: [])
+        }
+        let policy = snapshot.routePolicies[route]
+        let decision = replayable ? policy.decision(.response(status: status, grpcStatus: grpcStatus)) : .no
+        if decision == .no {
+            // Envoy counts a retried request whose answer is not retried again as a retry success.
+            if retriesDone > 0 { stats.insert(ClusterStatEvents(.upstreamRqRetrySuccess)) }
+            return .relay(flags: [])
+        }
+        if retriesDone < policy.retries && !deadlinePassed(now) {
+            phase = .trying
+            return scheduleRetry(immediately: decision == .retryImmediately, snapshot: snapshot, routing: &routing, now: now)
+        }
+        stats.insert(ClusterStatEvents(.upstreamRqRetryLimitExceeded))
+        return .relay(flags: .URX)
+    }
+
+    /// The response was relayed whole.
+    mutating func responseEnded() {
+        phase = .done
+        routeDeadline = 0
+        tryDeadline = 0
+        waitUntil = 0
+    }
+
+    /// The client went away, or the exchange ended otherwise: nothing more is wanted.
+    mutating func finish() {
+        responseEnded()
+    }
+
+    /// A deadline the owner armed for `nextDeadline` passed (or an earlier, stale one: then nothing happens).
+    mutating func timerFired(now: Int64, replayable: Bool, snapshot: ConfigSnapshot, routing: inout RoutingState) -> ExchangeAction {
+        switch phase {
+        case .faultDelay:
+            guard now >= waitUntil else { return .none }
+            return afterFaultDelay(snapshot: snapshot, routing: &routing, now: now)
+        case .backingOff:
+            if routeDeadline > 0 && now >= routeDeadline { return timedOut() }
+            guard now >= waitUntil else { return .none }
+            return startTry(snapshot: snapshot, routing: &routing, now: now)
+        case .trying:
+            if routeDeadline > 0 && now >= routeDeadline { return timedOut() }
+            guard tryDeadline > 0 && now >= tryDeadline else { return .none }
+            stats.insert(ClusterStatEvents(.upstreamRqPerTryTimeout))
+            return retryOrAnswer(.perTryTimeout, answer: .timeout, replayable: replayable, snapshot: snapshot,
+                                 routing: &routing, now: now)
+        case .relaying:
+            guard routeDeadline > 0 && now >= routeDeadline else { return .none }
+            phase = .done
+            stats.insert(ClusterStatEvents(.upstreamRqTimeout))
+            return .abort(flags: .UT)
+        case .idle, .answered, .done:
+            return .none
+        }
+    }
+
+    // MARK: Retrying
+
+    private func deadlinePassed(_ now: Int64) -> Bool { routeDeadline > 0 && now >= routeDeadline }
+
+    private mutating func retryOrAnswer(_ outcome: TryOutcome, answer: LocalAnswer, replayable: Bool,
+                                        snapshot: ConfigSnapshot, routing: inout RoutingState, now: Int64) -> ExchangeAction {
+        let policy = snapshot.routePolicies[route]
+        let wanted = policy.decision(outcome)
+        if wanted != .no && replayable && retriesDone < policy.retries && !deadlinePassed(now) {
+            return scheduleRetry(immediately: wanted == .retryImmediately, snapshot: snapshot, routing: &routing, now: now)
+        }
+        var answer = answer
+        if wanted != .no && retriesDone > 0 && retriesDone >= policy.retries {
+            answer.flags.insert(.URX)
+            stats.insert(ClusterStatEvents(.upstreamRqRetryLimitExceeded))
+        }
+        return answered(answer)
+    }
+
+    /// Starts the next try: after Envoy's back-off, or at once (`immediately`: a refused stream, which Envoy
+    /// retries without waiting).
+    private mutating func scheduleRetry(immediately: Bool, snapshot: ConfigSnapshot, routing: inout RoutingState,
+                                        now: Int64) -> ExchangeAction {
+        retriesDone += 1
+        stats.insert(ClusterStatEvents(.upstreamRqRetry))
+        tryDeadline = 0
+        let delay = immediately ? 0 : snapshot.routePolicies[route].backOffMilliseconds(retry: retriesDone, draw: routing.nextDraw())
+        guard delay > 0 else { return startTry(snapshot: snapshot, routing: &routing, now: now) }
+        phase = .backingOff
+        waitUntil = now + delay
+        return .wait
+    }
+
+    private mutating func timedOut() -> ExchangeAction {
+        stats.insert(ClusterStatEvents(.upstreamRqTimeout))
+        return answered(.timeout)
+    }
+
+    /// Ends the exchange with a local answer: no deadline is pending any more.
+    private mutating func answered(_ answer: LocalAnswer) -> ExchangeAction {
+        phase = .answered
+        routeDeadline = 0
+        tryDeadline = 0
+        waitUntil = 0
+        return .answer(answer)
+    }
+}
