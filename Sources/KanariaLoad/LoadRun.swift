@@ -9,7 +9,7 @@ public enum LoadRun {
     }
 
     public enum Failure: Error, CustomStringConvertible {
-        /// The target's address could not be used (not an IP literal or localhost).
+        /// The target's host name does not resolve.
         case badAddress(String)
         /// No connection could be opened at all.
         case unreachable(String)
@@ -26,8 +26,10 @@ public enum LoadRun {
     /// Runs `plan` to the end. `progress` receives every thread's counts ten times a second (for the progress line
     /// and the chart, read from another thread).
     public static func run(_ plan: LoadPlan, progress: ProgressBoard) throws(Failure) -> Outcome {
-        guard let address = SocketAddress(host: plan.template.target.host, port: plan.template.target.port) else {
-            throw .badAddress("\(plan.template.target.host): the host must be an IP address or localhost")
+        let address: SocketAddress
+        switch SocketAddress.resolve(host: plan.template.target.host, port: plan.template.target.port) {
+        case .success(let resolved): address = resolved
+        case .failure(let error): throw .badAddress("cannot resolve \(error)")
         }
         var workers: [LoadWorker] = []
         do throws(Errno) {

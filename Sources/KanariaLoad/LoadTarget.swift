@@ -1,5 +1,5 @@
-/// Where the load goes, from the URL on the command line: `http://127.0.0.1:8080/sharks?x=1`. The host must be an IP
-/// literal or `localhost`; the port defaults to 80 (http) or 443 (https).
+/// Where the load goes, from the URL on the command line: `http://127.0.0.1:8080/sharks?x=1`. The host is an IP
+/// literal or a name (resolved once, at the start); the port defaults to 80 (http) or 443 (https).
 public struct LoadTarget: Sendable, Equatable {
     public enum Scheme: String, Sendable { case http, https }
 

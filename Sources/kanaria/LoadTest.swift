@@ -20,7 +20,7 @@ struct LoadTest: ParsableCommand {
         """
     )
 
-    @Argument(help: "The URL to load: http://HOST:PORT/PATH (HOST an IP address or localhost).")
+    @Argument(help: "The URL to load: http://HOST:PORT/PATH or https://…")
     var url: String
 
     @Option(name: [.customShort("c"), .long], help: "Connections (closed loop: each keeps one request, or --streams, in flight).")
