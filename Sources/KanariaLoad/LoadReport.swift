@@ -135,12 +135,4 @@ extension LoadTally {
         for version in perVersion { all.add(version.latency) }
         return all
     }
-
-    /// HdrHistogram's percentile distribution of all latencies, in milliseconds (the `.hgrm` text HdrHistogram's
-    /// plotter reads, with its Mean/Max/Total count footer).
-    public var latencyDistribution: String {
-        var text = ""
-        allLatencies.outputPercentileDistribution(to: &text, outputValueUnitScalingRatio: 1000)
-        return text
-    }
 }

@@ -89,7 +89,7 @@ struct LoadTest: ParsableCommand {
     @Flag(help: "Print one JSON object instead of the report.")
     var json = false
 
-    @Option(help: "Write every answer's latency to this file as HdrHistogram's percentile distribution (ms).")
+    @Option(help: "Write every answer's latency to this file in HdrHistogram's interval log format (microseconds).")
     var histogram: String?
 
     @Option(help: "Write an SVG chart of each version's share over time against its expected share.")
@@ -102,6 +102,7 @@ struct LoadTest: ParsableCommand {
         let board = ProgressBoard(threads: plan.threads)
         let sampler = ProgressSampler(board: board, expected: plan.expected, printTo: isTerminal(2) ? 2 : nil)
         sampler.start()
+        let startTime = Double(wallClockMicroseconds()) / 1e6
         let outcome: LoadRun.Outcome
         do {
             outcome = try LoadRun.run(plan, progress: board)
@@ -111,7 +112,8 @@ struct LoadTest: ParsableCommand {
             throw ExitCode(1)
         }
         sampler.stop()
-        if let histogram, !writeWholeFile(histogram, outcome.tally.latencyDistribution) {
+        let log = HistogramLog(histogram: outcome.tally.allLatencies, startTime: startTime, duration: outcome.durationSeconds)
+        if let histogram, !writeWholeFile(histogram, log.text) {
             complain("kanaria loadtest: --histogram \(histogram): cannot write the file")
         }
         if let chart, !writeWholeFile(chart, ShareChart(samples: sampler.samples, expected: plan.expected).svg) {
