@@ -23,9 +23,6 @@ final class HTTP1ClientConnection {
     private var version = VersionTable.other
     /// When the current request was due (open loop) or sent (closed loop).
     private(set) var intended: UInt64 = 0
-    /// Answers on the current connection (a reused connection closed by the server counts as a reset only when
-    /// it had carried none of this request's bytes back).
-    private var answeredOnConnection = 0
 
     init(worker: LoadWorker, lane: Int) {
         self.worker = worker
@@ -62,7 +59,6 @@ final class HTTP1ClientConnection {
             io.deallocate()
             io = opened.io
             ready = Readiness()
-            answeredOnConnection = 0
             state = .connecting
         case .failure(let error):
             fail(.connect, errno: error.code)
@@ -188,7 +184,6 @@ final class HTTP1ClientConnection {
 
     private func finish() {
         if worker.capturesBody { version = capture.withUnsafeBytes { worker.classify(body: $0) } }
-        answeredOnConnection += 1
         worker.answered(lane: lane, version: version, status: head.status, intended: intended)
         head.headers.removeAll(keepingCapacity: true)
         if head.keepAlive && !worker.fresh {
