@@ -6,6 +6,7 @@ import PackageDescription
 /// Dependency direction: each target imports only targets listed below it (see README "Architecture").
 ///
 ///     kanaria            the CLI; wires everything below
+///     KanariaLoad        → KanariaConfig, KanariaRouting, KanariaHTTP2, KanariaTLS, KanariaHTTP, KanariaPosix, HdrHistogram
 ///     KanariaControl     → KanariaProxy, KanariaAdmin, KanariaConfig, KanariaRouting
 ///     KanariaAdmin       → KanariaHTTPServer, KanariaTelemetry, KanariaRouting, KanariaPosix
 ///     KanariaDemo        → KanariaHTTPServer, KanariaPosix
@@ -36,17 +37,22 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
     ],
     targets: [
         .executableTarget(
             name: "kanaria",
             dependencies: [
                 "KanariaControl", "KanariaProxy", "KanariaDemo", "KanariaConfig", "KanariaPosix", "KanariaAdmin", "KanariaTLS",
-                "KanariaRouting", "KanariaTelemetry", "KanariaHTTP",
+                "KanariaRouting", "KanariaTelemetry", "KanariaHTTP", "KanariaLoad",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .target(name: "KanariaProxy", dependencies: ["KanariaPosix", "KanariaHTTP", "KanariaRouting", "KanariaTelemetry", "KanariaTLS", "KanariaHTTP2"], swiftSettings: hotPath),
+        .target(name: "KanariaLoad", dependencies: [
+            "KanariaPosix", "KanariaHTTP", "KanariaHTTP2", "KanariaConfig", "KanariaRouting", "KanariaTLS",
+            .product(name: "Histogram", package: "hdrhistogram-swift"),
+        ]),
         .target(name: "KanariaControl", dependencies: ["KanariaProxy", "KanariaAdmin", "KanariaConfig", "KanariaRouting"]),
         .target(name: "KanariaAdmin", dependencies: ["KanariaHTTPServer", "KanariaTelemetry", "KanariaRouting", "KanariaPosix"]),
         .target(name: "KanariaTelemetry", swiftSettings: hotPath),
@@ -71,6 +77,7 @@ let package = Package(
         .testTarget(name: "KanariaHTTP2Tests", dependencies: ["KanariaHTTP2", "KanariaHTTP"]),
         .testTarget(name: "KanariaTLSTests", dependencies: ["KanariaTLS", "KanariaTestCertificates"]),
         .target(name: "KanariaTestCertificates", path: "Tests/KanariaTestCertificates"),
+        .testTarget(name: "KanariaLoadTests", dependencies: ["KanariaLoad"]),
         .testTarget(name: "KanariaTelemetryTests", dependencies: ["KanariaTelemetry"]),
     ]
 )

@@ -18,8 +18,22 @@ struct Kanaria: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "kanaria",
         abstract: "Istio's canary data plane in one program: VirtualService weights, DestinationRule subsets, label-selected endpoints.",
-        subcommands: [Run.self, Validate.self, Route.self, Demo.self, Shark.self]
+        subcommands: [Run.self, Validate.self, Route.self, Demo.self, Shark.self, LoadTest.self]
     )
+
+    /// As ArgumentParser's, except that `loadtest` exits 2 on a usage error (its contract for CI scripts).
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            if CommandLine.arguments.dropFirst().first == "loadtest" && exitCode(for: error) == .validationFailure {
+                complain(fullMessage(for: error))
+                Glibc.exit(2)
+            }
+            exit(withError: error)
+        }
+    }
 }
 
 /// Prints a line to standard output and flushes it at once (the output is often a pipe read by a script).
