@@ -153,6 +153,19 @@ extension DownstreamConnection {
         mirrors.removeAll(keepingCapacity: true)
     }
 
+    /// A connection of the exchange's cluster was freed while it waited as a pending request.
+    func connectionFreed() {
+        guard waitingForConnection else { return }
+        waitingForConnection = false
+        guard snapshot === worker.snapshot else {
+            perform(.answer(.failure(.connectFailure)))  // the configuration was replaced meanwhile
+            drive()
+            return
+        }
+        attachUpstream(fresh: false)
+        drive()
+    }
+
     /// Carries out what the exchange machine decided.
     func perform(_ action: ExchangeAction) {
         switch action {
@@ -204,6 +217,10 @@ extension DownstreamConnection {
     /// Lets go of the current try's upstream leg: its HTTP/1.1 connection is closed (it may hold an unread
     /// answer), its HTTP/2 stream reset.
     private func dropTry() {
+        if waitingForConnection {
+            waitingForConnection = false
+            worker.cancelPending(deadline.owner, cluster: machine.cluster)
+        }
         if let upstream = upstream2 {
             upstream2 = nil
             upstream.abandon(stream: upstreamStream)
@@ -271,8 +288,18 @@ extension DownstreamConnection {
 
     /// Takes a pooled connection to the chosen endpoint (or opens one) for the current exchange.
     private func attachUpstream(fresh: Bool) {
-        guard let connection = worker.acquireUpstream(endpoint: endpoint, fresh: fresh) else {
+        let connection: UpstreamConnection
+        switch worker.acquireUpstream(endpoint: endpoint, fresh: fresh, cluster: machine.cluster, owner: deadline.owner) {
+        case .connection(let acquired):
+            connection = acquired
+        case .failed:
             failExchange(.connectFailure)
+            return
+        case .wait:
+            waitingForConnection = true
+            return
+        case .overflow:
+            perform(machine.connectionOverflowed(routing: &worker.routing, now: worker.now))
             return
         }
         if connection.state != .connecting {

@@ -77,6 +77,8 @@ final class DownstreamConnection {
     var snapshot: ConfigSnapshot
     /// The exchange's place in the worker's deadline queue.
     var deadline: DeadlineSlot!
+    /// The try waits in its cluster's pending queue for a connection (`maxConnections` reached).
+    var waitingForConnection = false
     /// Mirror copies of the current request still collecting its body.
     var mirrors: [MirrorExchange] = []
     /// The request's `Origin`, kept for the answer's CORS headers (routes with a CORS policy only).
@@ -320,6 +322,10 @@ final class DownstreamConnection {
     /// Closes the client connection and any upstream attached to it.
     func close() {
         guard phase != .closed else { return }
+        if waitingForConnection {
+            waitingForConnection = false
+            worker.cancelPending(deadline.owner, cluster: machine.cluster)
+        }
         machine.finish(routing: &worker.routing, now: worker.now)
         worker.schedule(deadline, at: 0)
         if !mirrors.isEmpty { abandonMirrors() }

@@ -95,6 +95,10 @@ struct ExchangeMachine {
     /// The current try is counted in the worker's per-cluster state (least-request counts, outlier detection).
     private var tryCounted = false
     private var tryGeneration = 0
+    /// The request holds a slot of its cluster's circuit breaker (`http2MaxRequests`), and the current try a
+    /// retry slot (`maxRetries`).
+    private var holdsRequestSlot = false
+    private var holdsRetrySlot = false
     /// The request's consistent-hash key, for a cluster that balances by one (nil: none, or a draw stands in).
     private var hashKey: UInt64?
     /// A sticky-session cookie value generated for a request that came without it (see `CookieAffinity`): the
@@ -202,6 +206,13 @@ struct ExchangeMachine {
                                                   previous: avoid ? tried : PreviousEndpoints()) else {
             return answered(.noHealthyUpstream)
         }
+        if routing.traffic.limited[cluster] && !holdsRequestSlot && tries == 0 {
+            guard routing.traffic.breakers[cluster].tryAcquireRequest() else {
+                stats.insert(ClusterStatEvents(.upstreamRqPendingOverflow))
+                return answered(.overflow)
+            }
+            holdsRequestSlot = true
+        }
         endpointPosition = position
         endpoint = snapshot.table.clusters[cluster].endpoints[position]
         tried.insert(position)
@@ -250,6 +261,7 @@ struct ExchangeMachine {
         guard phase == .trying else { return .none }
         finishTry(.status(status), routing: &routing, now: now)
         phase = .relaying
+        if holdsRequestSlot && routing.generation == tryGeneration { releaseBreakerSlots(&routing, request: true) }
         tryDeadline = 0
         // (A 1xx or 2xx answer is never retried, even if listed in retriable status codes.)
         guard status >= 300 else {
@@ -282,6 +294,7 @@ struct ExchangeMachine {
     /// The client went away, or the exchange ended otherwise: nothing more is wanted.
     mutating func finish(routing: inout RoutingState, now: Int64) {
         finishTry(.connectFailed, routing: &routing, now: now, counts: false)
+        if routing.generation == tryGeneration { releaseBreakerSlots(&routing, request: true) }
         responseEnded()
     }
 
@@ -292,6 +305,7 @@ struct ExchangeMachine {
         guard tryCounted else { return }
         tryCounted = false
         guard routing.generation == tryGeneration else { return }
+        releaseBreakerSlots(&routing, request: false)
         if !counts {
             routing.traffic.requestAbandoned(cluster: cluster, position: endpointPosition)
             return
@@ -299,6 +313,28 @@ struct ExchangeMachine {
         if case .ejected = routing.traffic.requestFinished(cluster: cluster, position: endpointPosition, outcome: outcome, now: now) {
             stats.insert(ClusterStatEvents(.outlierDetectionEjections))
         }
+    }
+
+    /// Gives back the retry slot of the try that ended, and (`request`) the request's slot when the exchange ends.
+    private mutating func releaseBreakerSlots(_ routing: inout RoutingState, request: Bool) {
+        guard holdsRetrySlot || (request && holdsRequestSlot), cluster >= 0, cluster < routing.traffic.breakers.count else { return }
+        if holdsRetrySlot {
+            holdsRetrySlot = false
+            routing.traffic.breakers[cluster].releaseRetry()
+        }
+        if request && holdsRequestSlot {
+            holdsRequestSlot = false
+            routing.traffic.breakers[cluster].releaseRequest()
+        }
+    }
+
+    /// The owner could not get a connection: the pool is at `maxConnections` and `http1MaxPendingRequests` are
+    /// already waiting. Envoy answers 503 with flag UO.
+    mutating func connectionOverflowed(routing: inout RoutingState, now: Int64) -> ExchangeAction {
+        finishTry(.connectFailed, routing: &routing, now: now, counts: false)
+        releaseBreakerSlots(&routing, request: true)
+        stats.insert(ClusterStatEvents(.upstreamRqPendingOverflow))
+        return answered(.overflow)
     }
 
     /// Works out the request's consistent-hash key under its cluster's policy; a cookie policy with a ttl and a
@@ -320,12 +356,16 @@ struct ExchangeMachine {
             guard now >= waitUntil else { return .none }
             return afterFaultDelay(snapshot: snapshot, routing: &routing, now: now)
         case .backingOff:
-            if routeDeadline > 0 && now >= routeDeadline { return timedOut() }
+            if routeDeadline > 0 && now >= routeDeadline {
+                releaseBreakerSlots(&routing, request: true)
+                return timedOut()
+            }
             guard now >= waitUntil else { return .none }
             return startTry(snapshot: snapshot, routing: &routing, now: now)
         case .trying:
             if routeDeadline > 0 && now >= routeDeadline {
                 finishTry(.timeout, routing: &routing, now: now)
+                releaseBreakerSlots(&routing, request: true)
                 return timedOut()
             }
             guard tryDeadline > 0 && now >= tryDeadline else { return .none }
@@ -354,6 +394,7 @@ struct ExchangeMachine {
         if wanted != .no && replayable && retriesDone < policy.retries && !deadlinePassed(now) {
             return scheduleRetry(immediately: wanted == .retryImmediately, snapshot: snapshot, routing: &routing, now: now)
         }
+        releaseBreakerSlots(&routing, request: true)
         var answer = answer
         if wanted != .no && retriesDone > 0 && retriesDone >= policy.retries {
             answer.flags.insert(.URX)
@@ -366,6 +407,15 @@ struct ExchangeMachine {
     /// retries without waiting).
     private mutating func scheduleRetry(immediately: Bool, snapshot: ConfigSnapshot, routing: inout RoutingState,
                                         now: Int64) -> ExchangeAction {
+        if routing.traffic.limited[cluster] && routing.generation == snapshot.generation {
+            // maxRetries: retries in flight on the cluster; past it the last try's outcome stands (flag UO).
+            guard routing.traffic.breakers[cluster].tryAcquireRetry() else {
+                stats.insert(ClusterStatEvents(.upstreamRqRetryOverflow))
+                releaseBreakerSlots(&routing, request: true)
+                return answered(.overflow)
+            }
+            holdsRetrySlot = true
+        }
         retriesDone += 1
         stats.insert(ClusterStatEvents(.upstreamRqRetry))
         tryDeadline = 0

@@ -48,6 +48,10 @@ struct LocalAnswer {
     static let timeout = LocalAnswer(status: 504, body: .text("upstream request timeout"), flags: .UT,
                                      details: "upstream_response_timeout")
 
+    /// Envoy's answer when a circuit breaker (connection-pool limit) refuses the request.
+    static let overflow = LocalAnswer(status: 503, body: .text("upstream connect error or disconnect/reset before headers. reset reason: overflow"),
+                                      flags: .UO, details: "upstream_reset_before_response_started{overflow}")
+
     static func failure(_ failure: UpstreamFailure) -> LocalAnswer {
         LocalAnswer(status: failure.status, body: .text(failure.body), flags: failure.responseFlag,
                     details: failure.responseCodeDetails)

@@ -299,8 +299,29 @@ final class StreamExchange {
         connection.requestFlush()
     }
 
+    /// A connection of the exchange's cluster was freed while it waited as a pending request.
+    func connectionFreed() {
+        guard waitingForConnection, connection != nil else { return }
+        waitingForConnection = false
+        guard let snapshot, snapshot === worker.snapshot else {
+            perform(.answer(.failure(.connectFailure)))  // the configuration was replaced meanwhile
+            connection.requestFlush()
+            return
+        }
+        attachUpstream(fresh: false)
+        connection.requestFlush()
+    }
+
+    /// Leaves the cluster's pending queue, if the exchange waits there.
+    private func leavePendingQueue() {
+        guard waitingForConnection else { return }
+        waitingForConnection = false
+        worker.cancelPending(deadline.owner, cluster: machine.cluster)
+    }
+
     /// Lets go of the current try's upstream leg (an HTTP/1.1 connection is closed, an HTTP/2 stream reset).
     private func dropTry() {
+        leavePendingQueue()
         dropHTTP2Upstream()
         dropUpstream()
     }
@@ -358,8 +379,19 @@ final class StreamExchange {
     }
 
     private func attachUpstream(fresh: Bool) {
-        guard let connection = worker.acquireUpstream(endpoint: endpoint, fresh: fresh) else {
+        let connection: UpstreamConnection
+        switch worker.acquireUpstream(endpoint: endpoint, fresh: fresh, cluster: machine.cluster, owner: deadline.owner) {
+        case .connection(let acquired):
+            connection = acquired
+        case .failed:
             upstreamFailed(.connectFailure)
+            return
+        case .wait:
+            waitingForConnection = true
+            return
+        case .overflow:
+            perform(machine.connectionOverflowed(routing: &worker.routing, now: worker.now))
+            self.connection.requestFlush()
             return
         }
         connection.owner = .stream(Unmanaged.passUnretained(self))
@@ -404,6 +436,7 @@ final class StreamExchange {
     /// by the session's protections, or by this exchange). Returns the upstream connection to its pool when it can
     /// carry another request, and records the request.
     func streamClosed(_ error: HTTP2ErrorCode) {
+        leavePendingQueue()
         abandonMirrors()
         machine.finish(routing: &worker.routing, now: worker.now)
         worker.schedule(deadline, at: 0)
@@ -430,6 +463,7 @@ final class StreamExchange {
 
     /// The connection is going away: abandon the exchange (the session is being torn down with it).
     func abandon() {
+        leavePendingQueue()
         abandonMirrors()
         machine.finish(routing: &worker.routing, now: worker.now)
         worker.schedule(deadline, at: 0)
@@ -489,6 +523,8 @@ final class StreamExchange {
     var corsOrigin: [UInt8] = []
     /// Mirror copies of the request still collecting its body.
     var mirrors: [MirrorExchange] = []
+    /// The try waits in its cluster's pending queue for a connection (`maxConnections` reached).
+    var waitingForConnection = false
 
     /// The request body is whole: the mirror copies are sent.
     func endMirrors() {

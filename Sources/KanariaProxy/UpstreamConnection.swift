@@ -29,6 +29,10 @@ final class UpstreamConnection {
     /// The proxy's `ip:port` on this connection, for the access log (empty when access logging is off).
     var localAddress: [UInt8] = []
     var responseParser = ResponseHeadParser()
+    /// The cluster whose circuit breaker counts this connection (`maxConnections`), and the configuration
+    /// generation it was counted under; -1 when no breaker counts it.
+    var breakerCluster = -1
+    var breakerGeneration = 0
     var responseHead = ResponseHead()
 
     init() {
@@ -50,6 +54,7 @@ final class UpstreamConnection {
         exchangesCompleted = 0
         localAddress.removeAll(keepingCapacity: true)
         since = now
+        breakerCluster = -1
         responseParser.reset()
     }
 

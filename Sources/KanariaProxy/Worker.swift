@@ -40,6 +40,8 @@ final class Worker {
     var routing: RoutingState
     var pools: [EndpointPool]
     var requestIDs: RequestIDGenerator
+    /// Per cluster, the owners (tokens) waiting for a connection under `maxConnections`, first come first served.
+    private var pending: [Int: [UInt64]] = [:]
     /// Pending exchange deadlines (timeouts, retry back-offs).
     private var deadlines = DeadlineQueue()
     /// Coarse monotonic time of the current loop turn, in milliseconds.
@@ -469,6 +471,73 @@ final class Worker {
 
     // MARK: Upstreams
 
+    /// What `acquireUpstream` gives a try.
+    enum UpstreamAcquisition {
+        case connection(UpstreamConnection)
+        /// Connecting failed at once.
+        case failed
+        /// The cluster is at `maxConnections`: the owner waits in the cluster's pending queue (`connectionFreed`
+        /// is called on it when a connection of the cluster is released or closed).
+        case wait
+        /// At `maxConnections` with `http1MaxPendingRequests` already waiting: 503 UO.
+        case overflow
+    }
+
+    /// An idle pooled connection to `endpoint`, or a new one being connected for `cluster`, within its
+    /// circuit breaker's `maxConnections`; past it the owner (`token`) waits as a pending request, or overflows.
+    func acquireUpstream(endpoint: Int, fresh: Bool, cluster: Int, owner token: UInt64) -> UpstreamAcquisition {
+        let pool = pools[endpoint]
+        if !fresh, let connection = pool.idle.popLast() {
+            connection.state = .active
+            return .connection(connection)
+        }
+        let limited = cluster >= 0 && cluster < routing.traffic.limited.count && routing.traffic.limited[cluster]
+        if limited && !routing.traffic.breakers[cluster].tryAcquireConnection() {
+            shard.count(.upstreamCxOverflow, cluster: snapshot.clusterStatIDs[cluster])
+            guard routing.traffic.breakers[cluster].tryAcquirePending() else { return .overflow }
+            pending[cluster, default: []].append(token)
+            return .wait
+        }
+        guard let connection = acquireUpstream(endpoint: endpoint, fresh: true) else {
+            if limited { routing.traffic.breakers[cluster].releaseConnection() }
+            return .failed
+        }
+        if limited {
+            connection.breakerCluster = cluster
+            connection.breakerGeneration = snapshot.generation
+        }
+        return .connection(connection)
+    }
+
+    /// An owner waiting for a connection of `cluster` goes away (or gives up): it leaves the queue.
+    func cancelPending(_ token: UInt64, cluster: Int) {
+        guard let index = pending[cluster]?.firstIndex(of: token) else { return }
+        pending[cluster]!.remove(at: index)
+        if cluster < routing.traffic.breakers.count { routing.traffic.breakers[cluster].releasePending() }
+    }
+
+    /// A connection of `cluster` was released to its pool or closed: the first owner waiting for one tries again.
+    private func wakePending(cluster: Int) {
+        guard var queue = pending[cluster], !queue.isEmpty else { return }
+        let token = queue.removeFirst()
+        pending[cluster] = queue
+        if cluster < routing.traffic.breakers.count { routing.traffic.breakers[cluster].releasePending() }
+        wake(token)
+    }
+
+    /// Tells a pending owner that a connection may be had.
+    private func wake(_ token: UInt64) {
+        let pointer = UnsafeRawPointer(bitPattern: UInt(token & ~Token.tagMask))!
+        switch token & Token.tagMask {
+        case Token.downstreamTag:
+            Unmanaged<DownstreamConnection>.fromOpaque(pointer)._withUnsafeGuaranteedRef { $0.connectionFreed() }
+        case Token.streamTag:
+            Unmanaged<StreamExchange>.fromOpaque(pointer)._withUnsafeGuaranteedRef { $0.connectionFreed() }
+        default:
+            break
+        }
+    }
+
     /// An idle pooled connection to `endpoint`, or a new one being connected; nil when connecting failed at once.
     func acquireUpstream(endpoint: Int, fresh: Bool) -> UpstreamConnection? {
         let pool = pools[endpoint]
@@ -543,13 +612,18 @@ final class Worker {
     /// Returns a connection whose exchange completed cleanly to its pool.
     func releaseUpstream(_ connection: UpstreamConnection) {
         let pool = connection.pool!
-        guard !draining, pool.isCurrent, pool.idle.count < options.maxIdlePerEndpoint else {
+        let cluster = connection.breakerCluster
+        let perConnection = cluster >= 0 && cluster < routing.traffic.maxRequestsPerConnection.count
+            ? routing.traffic.maxRequestsPerConnection[cluster] : 0
+        guard !draining, pool.isCurrent, pool.idle.count < options.maxIdlePerEndpoint,
+              perConnection == 0 || connection.exchangesCompleted < perConnection else {
             closeUpstream(connection)
             return
         }
         connection.state = .idle
         connection.since = now
         pool.idle.append(connection)
+        if cluster >= 0 { wakePending(cluster: cluster) }
     }
 
     func closeUpstream(_ connection: UpstreamConnection) {
@@ -559,6 +633,12 @@ final class Worker {
         connection.state = .closed
         connection.owner = .none
         retiredUpstreams.append(connection)
+        let cluster = connection.breakerCluster
+        guard cluster >= 0 else { return }
+        connection.breakerCluster = -1
+        guard connection.breakerGeneration == snapshot.generation, cluster < routing.traffic.breakers.count else { return }
+        routing.traffic.breakers[cluster].releaseConnection()
+        wakePending(cluster: cluster)
     }
 
     // MARK: Timeouts and draining
@@ -671,6 +751,11 @@ final class Worker {
         self.snapshot = snapshot
         snapshotGeneration = generation
         routing = RoutingState(table: snapshot.table, split: options.split, seed: systemRandom64())
+        let waiting = pending
+        pending = [:]
+        for (_, tokens) in waiting {
+            for token in tokens { wake(token) }  // they find the configuration replaced and give up
+        }
         routing.generation = snapshot.generation
         let old = pools
         pools = Self.makePools(for: snapshot, reusing: old)

@@ -8,6 +8,10 @@ public struct ClusterTrafficState: Sendable {
     public var breakers: [CircuitBreaker]
     /// Each cluster's kind of balancer, read per pick without copying its policy.
     let kinds: [BalancerKind]
+    /// Whether a cluster's connection pool sets any limit (else its breaker is never consulted).
+    public let limited: [Bool]
+    /// Each cluster's `maxRequestsPerConnection`; 0 for none.
+    public let maxRequestsPerConnection: [Int]
     /// When each cluster's detector last swept; nil until the first call to `sweep`, which starts the clocks.
     private var lastSweeps: [Int64?]
 
@@ -18,6 +22,13 @@ public struct ClusterTrafficState: Sendable {
         }
         breakers = table.clusters.map { CircuitBreaker($0.trafficPolicy.connectionPool) }
         kinds = table.clusters.map { BalancerKind($0.trafficPolicy.loadBalancer) }
+        limited = table.clusters.map { cluster in
+            let pool = cluster.trafficPolicy.connectionPool
+            let unlimited = ConnectionPoolSettings.unlimited
+            return pool.maxConnections < unlimited || pool.maxPendingRequests < unlimited
+                || pool.maxRequests < unlimited || pool.maxRetries < unlimited
+        }
+        maxRequestsPerConnection = table.clusters.map { $0.trafficPolicy.connectionPool.maxRequestsPerConnection ?? 0 }
         lastSweeps = Array(repeating: nil, count: table.clusters.count)
     }
 

@@ -23,8 +23,8 @@ import Testing
         \(seedSubsets())
         """)
         let config = try loadRule(rule)
-        // Connection-pool limits are read but not applied yet; outlier detection is honoured.
-        #expect(printed(config) == [notImplemented("dr.yaml", line(of: "connectionPool:", in: rule))])
+        // Connection-pool limits and outlier detection are honoured: nothing to warn about.
+        #expect(printed(config) == [])
         for subset in ["v1", "v2"] {
             let policy = try policy(of: subset, in: config)
             #expect(policy.connectionPool.maxConnections == 1)
@@ -156,7 +156,6 @@ import Testing
         """)
         let config = try loadRule(rule)
         #expect(printed(config) == [
-            notImplemented("dr.yaml", line(of: "connectionPool:", in: rule)),
             "\(at("http1MaxPendingRequests", in: rule)) http1MaxPendingRequests must not be negative, got -1 [IST0106]",
             "\(at("interval:", in: rule)) interval 500us must be at least 1ms [IST0106]",
             "\(at("baseEjectionTime", in: rule)) baseEjectionTime 1.5ms is finer than a millisecond; Istio supports durations to ms precision only [IST0106]",
@@ -183,7 +182,6 @@ import Testing
         """)
         let config = try loadRule(rule)
         #expect(printed(config) == [
-            notImplemented("dr.yaml", line(of: "connectionPool:", in: rule)),
             "\(at("maxConection", in: rule)) unknown field \"maxConection\"; did you mean \"maxConnections\"? [IST0106]",
             "\(at("useSourceIp", in: rule)) only one of \"httpHeaderName\", \"httpCookie\", \"useSourceIp\" or \"httpQueryParameterName\" may be set [IST0106]",
         ])
