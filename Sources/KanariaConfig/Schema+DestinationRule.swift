@@ -1,7 +1,7 @@
 /// Istio's `DestinationRule`, field for field from the API reference.
 ///
-/// Inside `trafficPolicy`, load balancing, outlier detection and the connection pool's limits are honoured (the
-/// per-cluster connect and idle timeouts are not yet); upstream TLS is read and validated but not applied yet; locality load balancing and warm-up, TCP keep-alive,
+/// Inside `trafficPolicy`, load balancing, outlier detection and the connection pool (limits, connect and idle
+/// timeouts) are honoured; upstream TLS is read and validated but not applied yet; locality load balancing and warm-up, TCP keep-alive,
 /// connection lifetimes, HTTP/2 upgrades and stream limits, tunnels, PROXY protocol and retry budgets stay
 /// unimplemented. Everything is read (and validated) by `TrafficPolicyReader`.
 extension Schema {
@@ -76,21 +76,21 @@ extension Schema {
     static let connectionPool: Shape = .object([
         "tcp": .accepted(.object([
             "maxConnections": .accepted(.integer),
-            "connectTimeout": .unimplemented(.duration),
+            "connectTimeout": .accepted(.duration),
             "tcpKeepalive": .unimplemented(.object([
                 "probes": .accepted(.integer),
                 "time": .accepted(.duration),
                 "interval": .accepted(.duration),
             ])),
             "maxConnectionDuration": .unimplemented(.duration),
-            "idleTimeout": .unimplemented(.duration),
+            "idleTimeout": .accepted(.duration),
         ])),
         "http": .accepted(.object([
             "http1MaxPendingRequests": .accepted(.integer),
             "http2MaxRequests": .accepted(.integer),
             "maxRequestsPerConnection": .accepted(.integer),
             "maxRetries": .accepted(.integer),
-            "idleTimeout": .unimplemented(.duration),
+            "idleTimeout": .accepted(.duration),
             "h2UpgradePolicy": .unimplemented(.oneOf(["DEFAULT", "DO_NOT_UPGRADE", "UPGRADE"])),
             "useClientProtocol": .unimplemented(.boolean),
             "maxConcurrentStreams": .unimplemented(.integer),

@@ -241,6 +241,8 @@ extension DownstreamConnection {
 
     /// The upstream connection being opened for this exchange is established.
     func upstreamConnected(_ connection: UpstreamConnection) {
+        machine.connected()
+        worker.schedule(deadline, at: machine.nextDeadline)
         worker.noteUpstreamConnected(connection, record: &record)
         drive()
     }
@@ -307,7 +309,12 @@ extension DownstreamConnection {
             if record.log != nil && !connection.localAddress.isEmpty { record.captureUpstreamLocalAddress(connection.localAddress) }
         }  // a new one is counted as opened once its connect succeeds
         connection.owner = .client(Unmanaged.passUnretained(self))
-        connection.state = connection.state == .connecting ? .connecting : .active
+        if connection.state == .connecting {
+            machine.connecting(snapshot: snapshot, now: worker.now)
+            worker.schedule(deadline, at: machine.nextDeadline)
+        } else {
+            connection.state = .active
+        }
         upstream = connection
     }
 

@@ -89,6 +89,8 @@ struct ExchangeMachine {
     /// Route deadline, per-try deadline and back-off end, in monotonic milliseconds; 0: none.
     private var routeDeadline: Int64 = 0
     private var tryDeadline: Int64 = 0
+    /// The cluster's `connectTimeout` for a connection being opened for the try (0: none being opened).
+    private var connectDeadline: Int64 = 0
     private var waitUntil: Int64 = 0
     /// Positions of the cluster's endpoints already tried (Envoy's previous-hosts predicate), for positions < 64.
     private var tried = PreviousEndpoints()
@@ -122,6 +124,7 @@ struct ExchangeMachine {
         var next = routeDeadline
         if tryDeadline > 0 && (next == 0 || tryDeadline < next) { next = tryDeadline }
         if waitUntil > 0 && (next == 0 || waitUntil < next) { next = waitUntil }
+        if connectDeadline > 0 && (next == 0 || connectDeadline < next) { next = connectDeadline }
         return next
     }
 
@@ -222,12 +225,25 @@ struct ExchangeMachine {
         tries += 1
         phase = .trying
         waitUntil = 0
+        connectDeadline = 0
         let perTry = snapshot.routeRuntimes[route].perTryTimeoutMilliseconds
         tryDeadline = perTry > 0 ? now + perTry : 0
         return .connect
     }
 
     // MARK: Events of a try
+
+    /// The try opens a new connection: it must be up within the cluster's `connectTimeout` (a connect failure
+    /// after that, which the retry policy may retry).
+    mutating func connecting(snapshot: ConfigSnapshot, now: Int64) {
+        guard phase == .trying, cluster >= 0 else { return }
+        connectDeadline = now + snapshot.clusterConnectTimeouts[cluster]
+    }
+
+    /// The try's connection is up.
+    mutating func connected() {
+        connectDeadline = 0
+    }
 
     /// The try failed before a response head arrived. `replayable`: the request can be sent again whole (no body,
     /// or the body is still held). `stalePooled`: the connection came from the pool and nothing of the request
@@ -243,6 +259,7 @@ struct ExchangeMachine {
         default:
             return .none
         }
+        connectDeadline = 0
         finishTry(.connectFailed, routing: &routing, now: now, counts: !(stalePooled && failure == .connectionTermination))
         if stalePooled && replayable && !staleRetryUsed && failure == .connectionTermination {
             staleRetryUsed = true
@@ -260,6 +277,7 @@ struct ExchangeMachine {
                                routing: inout RoutingState, now: Int64) -> ExchangeAction {
         guard phase == .trying else { return .none }
         finishTry(.status(status), routing: &routing, now: now)
+        connectDeadline = 0
         phase = .relaying
         if holdsRequestSlot && routing.generation == tryGeneration { releaseBreakerSlots(&routing, request: true) }
         tryDeadline = 0
@@ -286,6 +304,7 @@ struct ExchangeMachine {
     /// The response was relayed whole.
     mutating func responseEnded() {
         phase = .done
+        connectDeadline = 0
         routeDeadline = 0
         tryDeadline = 0
         waitUntil = 0
@@ -368,6 +387,11 @@ struct ExchangeMachine {
                 releaseBreakerSlots(&routing, request: true)
                 return timedOut()
             }
+            if connectDeadline > 0 && now >= connectDeadline {
+                connectDeadline = 0
+                return upstreamFailed(.connectFailure, replayable: replayable, stalePooled: false, snapshot: snapshot,
+                                      routing: &routing, now: now)
+            }
             guard tryDeadline > 0 && now >= tryDeadline else { return .none }
             finishTry(.timeout, routing: &routing, now: now)
             stats.insert(ClusterStatEvents(.upstreamRqPerTryTimeout))
@@ -434,6 +458,7 @@ struct ExchangeMachine {
     /// Ends the exchange with a local answer: no deadline is pending any more.
     private mutating func answered(_ answer: LocalAnswer) -> ExchangeAction {
         phase = .answered
+        connectDeadline = 0
         routeDeadline = 0
         tryDeadline = 0
         waitUntil = 0

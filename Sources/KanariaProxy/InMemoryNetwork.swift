@@ -22,6 +22,8 @@ public final class InMemoryNetwork {
         /// A connect that the worker has not yet seen complete; `refused` makes it fail.
         var connecting = false
         var refused = false
+        /// The connect hangs: it neither completes nor fails.
+        var hangs = false
         var token: UInt64? = nil
         var pending: EpollEvents = []
         var localAddress: SocketAddress?
@@ -41,6 +43,8 @@ public final class InMemoryNetwork {
         public let address: SocketAddress
         public internal(set) var connections: [Int32] = []
         public var refusing = false
+        /// New connects never complete (a host that drops SYNs), until the worker gives up on them.
+        public var silent = false
 
         init(address: SocketAddress) {
             self.address = address
@@ -162,7 +166,9 @@ public final class InMemoryNetwork {
         let socket = sockets[proxySide]!
         socket.connecting = true
         socket.remoteAddress = address
-        if let endpoint = endpoints[address.description], !endpoint.refusing {
+        if let endpoint = endpoints[address.description], endpoint.silent {
+            socket.hangs = true
+        } else if let endpoint = endpoints[address.description], !endpoint.refusing {
             endpoint.connections.append(endpointSide)
         } else {
             socket.refused = true
@@ -188,7 +194,7 @@ public final class InMemoryNetwork {
         }
         guard let socket = sockets[fd] else { return }
         socket.token = token
-        socket.pending.insert(.writable)
+        if !socket.connecting { socket.pending.insert(.writable) }  // a connect reports writable when it completes
         if socket.inbox.count > socket.readOffset || socket.peerClosed { socket.pending.insert(.readable) }
     }
 
@@ -200,7 +206,7 @@ public final class InMemoryNetwork {
             if let token = listener.token { events.append((token, .readable)) }
         }
         for (_, socket) in sockets.sorted(by: { $0.key < $1.key }) where !socket.closed {
-            if socket.connecting {
+            if socket.connecting && !socket.hangs {
                 socket.connecting = false
                 socket.pending.insert(socket.refused ? [.writable, .error, .hangUp] : .writable)
             }

@@ -118,6 +118,11 @@ public final class ConfigSnapshot: Sendable {
     let clusterStatIDs: [Int32]
     /// Per cluster, whether it balances by a consistent hash of the request.
     let clusterHashes: [Bool]
+    /// Per cluster, its connection pool's `connectTimeout` in milliseconds (Istio's default 10 s).
+    let clusterConnectTimeouts: [Int64]
+    /// Per endpoint, how long an idle pooled connection to it is kept: the smallest `idleTimeout` of the clusters
+    /// it is in (Istio's default 1 h).
+    let endpointIdleTimeouts: [Int64]
 
     /// Interns the destination labels of every cluster and endpoint in `registry` (off the request path).
     public convenience init(table: RouteTable, generation: Int, registry: TelemetryRegistry) {
@@ -131,6 +136,14 @@ public final class ConfigSnapshot: Sendable {
         self.routePolicies = routePolicies
         self.routeRuntimes = routePolicies.map(RouteRuntime.init)
         self.clusterStatIDs = table.clusters.map { registry.clusterID(for: $0.name) }
+        self.clusterConnectTimeouts = table.clusters.map { $0.trafficPolicy.connectionPool.connectTimeoutMilliseconds }
+        var idle = Array(repeating: Int64(3_600_000), count: table.endpoints.count)
+        for cluster in table.clusters {
+            for endpoint in cluster.endpoints {
+                idle[endpoint] = min(idle[endpoint], cluster.trafficPolicy.connectionPool.idleTimeoutMilliseconds)
+            }
+        }
+        self.endpointIdleTimeouts = idle
         self.clusterHashes = table.clusters.map {
             if case .consistentHash = $0.trafficPolicy.loadBalancer { return true }
             return false

@@ -395,6 +395,10 @@ final class StreamExchange {
             return
         }
         connection.owner = .stream(Unmanaged.passUnretained(self))
+        if connection.state == .connecting, let snapshot {
+            machine.connecting(snapshot: snapshot, now: worker.now)
+            worker.schedule(deadline, at: machine.nextDeadline)
+        }
         if connection.state != .connecting {
             connection.state = .active
             worker.shard.upstreamConnectionReused(destination: record.measure.destination)
@@ -491,6 +495,8 @@ final class StreamExchange {
     // MARK: Events from the upstream connection
 
     func upstreamConnected(_ connection: UpstreamConnection) {
+        machine.connected()
+        worker.schedule(deadline, at: machine.nextDeadline)
         worker.noteUpstreamConnected(connection, record: &record)
         upstreamReady()
     }

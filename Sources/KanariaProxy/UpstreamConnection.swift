@@ -94,6 +94,8 @@ final class EndpointPool {
     var http2: [HTTP2UpstreamConnection] = []
     /// False once a new configuration no longer has this endpoint: connections finishing then are closed.
     var isCurrent = true
+    /// How long an idle connection is kept (the clusters' `idleTimeout`, Istio's default 1 h).
+    var idleTimeoutMilliseconds: Int64 = 3_600_000
 
     init(address: SocketAddress?, authority: [UInt8]) {
         self.address = address

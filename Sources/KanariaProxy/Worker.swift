@@ -662,12 +662,6 @@ final class Worker {
                 }
             } else {
                 connection.incompleteHeadsSince = 0
-                for exchange in connection.streams.values {
-                    if let upstream = exchange.upstream, upstream.state == .connecting,
-                       now - upstream.since > options.connectTimeoutMilliseconds {
-                        exchange.upstreamFailed(.connectFailure)
-                    }
-                }
             }
             if openHTTP2.count == before { i += 1 }
         }
@@ -691,7 +685,7 @@ final class Worker {
                     connection.close(failure: .connectionTermination)
                 }
             }
-            while let oldest = pool.idle.first, now - oldest.since > options.upstreamIdleTimeoutMilliseconds {
+            while let oldest = pool.idle.first, now - oldest.since > pool.idleTimeoutMilliseconds {
                 pool.idle.removeFirst()
                 closeUpstream(oldest)
             }
@@ -711,11 +705,7 @@ final class Worker {
                 connection.drive()
             }
         case .exchanging:
-            if let upstream = connection.upstream, upstream.state == .connecting,
-               now - upstream.since > options.connectTimeoutMilliseconds {
-                connection.failExchange(.connectFailure)
-                connection.drive()
-            }
+            break  // the exchange's own deadlines (connect, route and per-try timeouts) are in the deadline queue
         case .lingering, .writingLocalResponse:
             if idle > 5_000 { connection.close() }
         case .closed:
@@ -769,8 +759,9 @@ final class Worker {
     private static func makePools(for snapshot: ConfigSnapshot, reusing old: [EndpointPool]) -> [EndpointPool] {
         snapshot.endpointAddresses.enumerated().map { index, address in
             let authority = snapshot.endpointAuthorities[index]
-            if let existing = old.first(where: { $0.authority == authority }) { return existing }
-            return EndpointPool(address: address, authority: authority)
+            let pool = old.first(where: { $0.authority == authority }) ?? EndpointPool(address: address, authority: authority)
+            pool.idleTimeoutMilliseconds = snapshot.endpointIdleTimeouts[index]
+            return pool
         }
     }
 }

@@ -14,14 +14,14 @@ private struct Harness {
     let endpoints: [InMemoryNetwork.Endpoint]
 
     /// One route to subset v1 with `endpoints` endpoints at 127.0.0.1:9001…, under `policy`.
-    init(endpoints count: Int, policy: ExchangePolicy = .istioDefault) throws {
+    init(endpoints count: Int, policy: ExchangePolicy = .istioDefault, trafficPolicy: TrafficPolicy = TrafficPolicy(loadBalancer: .roundRobin)) throws {
         let addresses = (0..<count).map { "127.0.0.1:\(9001 + $0)" }
         let table = RouteTable(
             listeners: [Listener(port: 80, gateway: "default/gw", virtualHosts: [VirtualHost(domains: ["*"], routes: [0])])],
             routes: [HTTPRoute(name: "nodejs.0", virtualService: "default/nodejs", matches: [],
                                destinations: [WeightedCluster(cluster: 0, weight: 100)])],
             clusters: [Cluster(serviceHost: "nodejs.default.svc.cluster.local", serviceName: "nodejs", namespace: "default",
-                               subset: "v1", port: 8080, endpoints: Array(0..<count))],
+                               subset: "v1", port: 8080, endpoints: Array(0..<count), trafficPolicy: trafficPolicy)],
             endpoints: (0..<count).map {
                 Endpoint(address: "127.0.0.1", port: 9001 + $0, labels: ["version": "v1"], workload: "w\($0)", namespace: "default")
             })
@@ -126,5 +126,29 @@ struct WorkerInMemoryTests {
         }
         #expect(answer.hasPrefix("HTTP/1.1 503 Service Unavailable\r\n"))
         #expect(answer.hasSuffix("reset reason: connection failure"))
+    }
+
+    /// A DestinationRule `connectTimeout` of 250 ms before an endpoint whose connects hang: at 250 ms the try counts
+    /// as a connect failure and Istio's default policy retries it on the other endpoint, which answers.
+    @Test func connectTimeoutRetriesOnTheOtherEndpoint() throws {
+        var pool = ConnectionPoolSettings()
+        pool.connectTimeoutMilliseconds = 250
+        let h = try Harness(endpoints: 2, trafficPolicy: TrafficPolicy(loadBalancer: .roundRobin, connectionPool: pool))
+        h.endpoints[0].silent = true
+        let client = h.network.dial(h.listener)
+        h.network.send(client, "GET / HTTP/1.1\r\nhost: example.com\r\n\r\n")
+        h.worker.settle()
+        #expect(h.endpoints[1].connections.isEmpty)
+        h.network.now += 249
+        h.worker.settle()
+        #expect(h.endpoints[1].connections.isEmpty)
+        h.network.now += 1  // the timeout: a connect failure, retried after a back-off below 25 ms
+        h.worker.settle()
+        h.network.now += 25
+        h.worker.settle()
+        #expect(h.endpoints[1].connections.count == 1)
+        h.network.send(h.endpoints[1].connections[0], okResponse)
+        h.worker.settle()
+        #expect(h.network.receive(client).hasPrefix("HTTP/1.1 200 OK\r\n"))
     }
 }
