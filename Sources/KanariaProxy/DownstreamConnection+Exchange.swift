@@ -179,20 +179,13 @@ extension DownstreamConnection {
             record.measure.flags.insert(machine.flags)
         case .redirect:
             guard case .redirect(let redirect) = snapshot.table.routes[machine.route].action else { break }
-            if record.log != nil { captureRoute(pool: nil) }
-            record.measure.flags.insert(machine.flags)
-            record.measure.details = "direct_response"
+            record.noteLocalAnswer(flags: machine.flags, details: "direct_response", machine: machine, snapshot: snapshot)
             respondLocally(status: redirect.code, body: "", close: requestHasBody, location: upstreamHead.readable)
         case .answer(let answer):
             dropTry()
-            if machine.cluster >= 0 && record.measure.destination == 0 {
-                record.measure.destination = snapshot.clusterDestinations[machine.cluster]
-            }
-            if record.log != nil && machine.route >= 0 { captureRoute(pool: nil) }
+            record.noteLocalAnswer(flags: answer.flags, details: answer.details, machine: machine, snapshot: snapshot)
             // A body the proxy did not read hides the next request: close after answering.
             if requestHasBody && !requestSent { closeAfterResponse = true }
-            record.measure.flags.insert(answer.flags)
-            record.measure.details = answer.details
             let extra = answer.corsHeaders ? machine.preflightChanges(snapshot: snapshot, origin: corsOrigin) : nil
             answer.body.withBytes { body in
                 respondLocally(status: answer.status, body: body, close: closeAfterResponse, grpcStatus: answer.grpcStatus,

@@ -114,6 +114,21 @@ struct ExchangeRecord {
         log = entry
     }
 
+    /// Records why the exchange is answered by the proxy itself: Envoy's flags and details, the cluster as the
+    /// destination when no endpoint was reached, the route and cluster in the access log.
+    mutating func noteLocalAnswer(flags: ResponseFlags, details: StaticString, machine: ExchangeMachine,
+                                  snapshot: ConfigSnapshot) {
+        if machine.cluster >= 0 && measure.destination == 0 {
+            measure.destination = snapshot.clusterDestinations[machine.cluster]
+        }
+        if log != nil && machine.route >= 0 {
+            captureRoute(route: snapshot.table.routes[machine.route].name,
+                         cluster: machine.cluster >= 0 ? snapshot.table.clusters[machine.cluster].name : "-", pool: nil)
+        }
+        measure.flags.insert(flags)
+        measure.details = details
+    }
+
     /// The proxy's own address on the upstream connection (%UPSTREAM_LOCAL_ADDRESS%).
     mutating func captureUpstreamLocalAddress(_ address: [UInt8]) {
         guard var entry = log, !address.isEmpty else { return }

@@ -269,18 +269,16 @@ final class StreamExchange {
             record.measure.flags.insert(machine.flags)
         case .redirect:
             guard let snapshot, case .redirect(let redirect) = snapshot.table.routes[machine.route].action else { break }
-            if record.log != nil { captureRoute(pool: nil) }
-            record.measure.flags.insert(machine.flags)
-            record.measure.details = "direct_response"
+            record.noteLocalAnswer(flags: machine.flags, details: "direct_response", machine: machine, snapshot: snapshot)
             respondLocally(status: redirect.code, body: "", location: redirectLocation)
         case .answer(let answer):
             dropTry()
-            if let snapshot, machine.cluster >= 0 && record.measure.destination == 0 {
-                record.measure.destination = snapshot.clusterDestinations[machine.cluster]
+            if let snapshot {
+                record.noteLocalAnswer(flags: answer.flags, details: answer.details, machine: machine, snapshot: snapshot)
+            } else {
+                record.measure.flags.insert(answer.flags)
+                record.measure.details = answer.details
             }
-            if record.log != nil && machine.route >= 0 { captureRoute(pool: nil) }
-            record.measure.flags.insert(answer.flags)
-            record.measure.details = answer.details
             let extra = answer.corsHeaders ? snapshot.map { machine.preflightChanges(snapshot: $0, origin: corsOrigin) } : nil
             answer.body.withBytes { respondLocally(status: answer.status, body: $0, grpcStatus: answer.grpcStatus, extra: extra) }
         case .abort(let flags):

@@ -11,9 +11,9 @@ public final class TelemetryRegistry: Sendable {
     private let shards: [MetricShard]
     private let destinationTable: Mutex<DestinationTable>
     /// Interned hosts (`ip:port` of endpoints), for per-host counters.
-    private let hostTable = Mutex<(names: [String], ids: [String: Int32])>(([], [:]))
+    private let hostTable = Mutex(NameTable())
     /// Interned cluster names (`outbound|8080|v1|nodejs.default.svc.cluster.local`), for Envoy's per-cluster stats.
-    private let clusterTable = Mutex<(names: [String], ids: [String: Int32])>(([], [:]))
+    private let clusterTable = Mutex(NameTable())
     private let destinationCapacity: Int
     private let reloadsSucceeded = Atomic<UInt64>(0)
     private let reloadsFailed = Atomic<UInt64>(0)
@@ -83,28 +83,14 @@ public final class TelemetryRegistry: Sendable {
     /// Thread-safe; call it when a configuration is compiled.
     public func hostID(for address: String) -> Int32 {
         let capacity = shards[0].hostCapacity
-        return hostTable.withLock { table in
-            if let id = table.ids[address] { return id }
-            guard table.names.count < capacity else { return -1 }
-            let id = Int32(table.names.count)
-            table.names.append(address)
-            table.ids[address] = id
-            return id
-        }
+        return hostTable.withLock { $0.intern(address, capacity: capacity) }
     }
 
     /// Interns a cluster's name for its `ClusterStat` counters; -1 once the shards' cluster capacity is used up.
     /// Thread-safe; call it when a configuration is compiled.
     public func clusterID(for name: String) -> Int32 {
         let capacity = shards[0].clusterCapacity
-        return clusterTable.withLock { table in
-            if let id = table.ids[name] { return id }
-            guard table.names.count < capacity else { return -1 }
-            let id = Int32(table.names.count)
-            table.names.append(name)
-            table.ids[name] = id
-            return id
-        }
+        return clusterTable.withLock { $0.intern(name, capacity: capacity) }
     }
 
     /// Every interned cluster's stats, all workers merged, in the order they were interned.
@@ -204,6 +190,22 @@ struct DestinationTable {
         ]
         for (name, value) in pairs { line.appendLabel(name, value) }
         text.append(line)
+        return id
+    }
+}
+
+/// Names interned to small ids, in the order they came: ids index the shards' per-host or per-cluster cells.
+struct NameTable: Sendable {
+    var names: [String] = []
+    var ids: [String: Int32] = [:]
+
+    /// The id of `name`, given it now if it has none; -1 once `capacity` names have ids.
+    mutating func intern(_ name: String, capacity: Int) -> Int32 {
+        if let id = ids[name] { return id }
+        guard names.count < capacity else { return -1 }
+        let id = Int32(names.count)
+        names.append(name)
+        ids[name] = id
         return id
     }
 }
