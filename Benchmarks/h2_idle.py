@@ -24,6 +24,7 @@ import socket
 import statistics
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -85,12 +86,14 @@ def rss_kib(pids: list[int]) -> int:
     return pages * PAGE_KIB
 
 
-def measure(svc: bench.Service, connections: int, requests: int) -> float:
-    """KiB of RSS per idle connection."""
+def measure(svc: bench.Service, connections: int, requests: int, settle: float) -> float:
+    """KiB of RSS per idle connection, read `settle` seconds after the last connection went idle (a proxy may
+    give memory back from a connection once it has been idle a moment, as Kanaria does after a second)."""
     for sock in [open_idle(svc.port, requests) for _ in range(20)]:
         sock.close()
     before = rss_kib(svc.pids())
     idle = [open_idle(svc.port, requests) for _ in range(connections)]
+    time.sleep(settle)
     after = rss_kib(svc.pids())
     for sock in idle:
         sock.close()
@@ -112,6 +115,7 @@ def main() -> int:
     p.add_argument("--connections", type=int, default=1000, help="idle connections N")
     p.add_argument("--requests", type=int, default=1, help="requests K each connection serves before going idle")
     p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--settle", type=float, default=2.5, help="seconds the connections stay idle before RSS is read")
     args = p.parse_args()
     kanarias = [(k.split("=", 1)[0], Path(k.split("=", 1)[1])) for k in args.kanaria] or \
         [("kanaria", bench.REPO / ".build" / "release" / "kanaria")]
@@ -124,7 +128,7 @@ def main() -> int:
             for name, binary in subjects:
                 svc = start(name, binary, workdir, u1, u2)
                 try:
-                    results[name].append(measure(svc, args.connections, args.requests))
+                    results[name].append(measure(svc, args.connections, args.requests, args.settle))
                 finally:
                     svc.stop()
                 bench.log(f"repeat {r + 1}/{args.repeats} {name:8} {results[name][-1]:7.1f} KiB per idle connection")

@@ -314,5 +314,22 @@ public final class HTTP2Session {
         }
         freeSlots.append(index)
         activeStreams -= 1
+        if activeStreams == 0 && slots.count > Self.slotsKeptIdle { releaseIdleMemory() }
+    }
+
+    /// Slots a session keeps once its streams have all ended; the rest (each with its head buffer) are given back
+    /// then, so a connection that once ran 100 streams costs, idle, about what one that ran 16 does. 16 is above
+    /// the concurrency clients usually keep (h2load -m10, browsers' bursts), so a busy connection that goes idle
+    /// between bursts does not allocate its slots again each time.
+    public static let slotsKeptIdle = 16
+
+    /// Frees the slots beyond `slotsKeptIdle` when no stream holds one (as the last stream ends). Every index is
+    /// free then, and nghttp2 holds no slot index as stream user data (`freeSlot` clears it).
+    public func releaseIdleMemory() {
+        guard activeStreams == 0, slots.count > Self.slotsKeptIdle else { return }
+        for index in Self.slotsKeptIdle..<slots.count { slots[index].deallocate() }
+        slots.removeLast(slots.count - Self.slotsKeptIdle)
+        freeSlots.removeAll(keepingCapacity: true)
+        freeSlots.append(contentsOf: (0..<Self.slotsKeptIdle).reversed())
     }
 }

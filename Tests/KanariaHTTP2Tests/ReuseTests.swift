@@ -44,4 +44,32 @@ import Testing
         let perRequest = Double(wire.server.nghttp2Allocations - before) / 1_000
         #expect(perRequest <= 8, "nghttp2 allocations per request: \(perRequest)")
     }
+
+    /// Fifty streams at once take fifty slots; once they have all ended each side keeps `slotsKeptIdle` for what
+    /// comes next, and the next burst grows again and still completes.
+    @Test func idleSessionGivesBackSlotsBeyondEight() throws {
+        let wire = Wire()
+        var done = 0
+        wire.onServerEvent = { event in
+            switch event {
+            case .request(let s): try wire.server.submitResponse(stream: s, headers: FlowControlTests.ok(), endStream: true)
+            case .streamClosed(let s, _): wire.server.release(stream: s)
+            default: break
+            }
+        }
+        wire.onClientEvent = { event in
+            if case .streamClosed(let s, _) = event {
+                wire.client.release(stream: s)
+                done += 1
+            }
+        }
+        let block = ExchangeTests.postBlock("/", length: 0)
+        for round in 1...2 {
+            for _ in 0..<50 { _ = try wire.client.submitRequest(headers: block, method: .get, endStream: true) }
+            try wire.pump()
+            #expect(done == 50 * round)
+            #expect(wire.server.slotsAllocated == HTTP2Session.slotsKeptIdle)
+            #expect(wire.client.slotsAllocated == HTTP2Session.slotsKeptIdle)
+        }
+    }
 }
