@@ -69,11 +69,17 @@ extension ConfigCompiler {
     /// The cluster a destination (or mirror) names, created on first use; nil when it does not resolve (reported).
     func resolve(_ destination: DestinationSpec, namespace: String, clusters: inout ClusterBuilder, _ report: Reporter) -> Int? {
         guard let key = clusterKey(destination, namespace: namespace, report) else { return nil }
-        return clusters.cluster(key, registry: registry, documents: documents) {
+        let before = clusters.clusters.count
+        let index = clusters.cluster(key, registry: registry, documents: documents) {
             let subset = key.subset.map { "subset \"\($0)\" of " } ?? ""
             report.warning(destination.subset?.line ?? destination.host.line,
                            "no endpoints for \(subset)\(key.host):\(key.port.number); requests routed there get 503 \"no healthy upstream\"")
         }
+        if clusters.clusters.count > before, clusters.clusters[index].upstreamProtocol == .http2,
+           case .simple = clusters.clusters[index].trafficPolicy.tls {
+            report.warning(destination.host.line, "tls mode SIMPLE to an HTTP/2 port (\(key.host):\(key.port.number)) is not implemented yet (HTTP/1.1 ports only); Kanaria connects to it in plain text")
+        }
+        return index
     }
 
     /// The (host, subset, port) a destination names, checked against the registry: the host must be a Service

@@ -1,7 +1,7 @@
 /// Istio's `DestinationRule`, field for field from the API reference.
 ///
 /// Inside `trafficPolicy`, load balancing, outlier detection and the connection pool (limits, connect and idle
-/// timeouts) are honoured; upstream TLS is read and validated but not applied yet; locality load balancing and warm-up, TCP keep-alive,
+/// timeouts) and upstream TLS (SIMPLE, to HTTP/1.1 ports) are honoured; locality load balancing and warm-up, TCP keep-alive,
 /// connection lifetimes, HTTP/2 upgrades and stream limits, tunnels, PROXY protocol and retry budgets stay
 /// unimplemented. Everything is read (and validated) by `TrafficPolicyReader`.
 extension Schema {
@@ -23,13 +23,13 @@ extension Schema {
         "loadBalancer": .honoured(loadBalancer),
         "connectionPool": .honoured(connectionPool),
         "outlierDetection": .honoured(outlierDetection),
-        "tls": .unimplemented(clientTLSSettings),
+        "tls": .honoured(clientTLSSettings),
         "portLevelSettings": .honoured(.list(.object([
             "port": .honoured(portSelector),
             "loadBalancer": .honoured(loadBalancer),
             "connectionPool": .honoured(connectionPool),
             "outlierDetection": .honoured(outlierDetection),
-            "tls": .unimplemented(clientTLSSettings),
+            "tls": .honoured(clientTLSSettings),
         ]))),
         "tunnel": .unimplemented(.object([
             "protocol": .accepted(.string),

@@ -4,9 +4,9 @@ import KanariaTLS
 
 /// How a client's bytes travel: straight on the socket, or through TLS. Client connections read and write through
 /// it; with plain TCP it is one system call, with TLS it feeds OpenSSL from and to buffers the connection owns.
-struct ClientTransport {
+struct ClientTransport<Session: TLSSession> {
     /// nil for plain TCP.
-    private(set) var tls: TLSConnection?
+    private(set) var tls: Session?
     /// Ciphertext read from the socket and not yet decrypted (TLS only).
     private var ciphertext = ByteBuffer?.none
     /// Why TLS failed, for the log; nil while it has not.
@@ -14,9 +14,9 @@ struct ClientTransport {
     /// The worker's sockets.
     private let io: WorkerIO
 
-    /// A transport that terminates TLS with `context`.
-    init(tls context: TLSServerContext, io: WorkerIO) {
-        tls = TLSConnection(context: context)
+    /// A transport over the TLS session `session` (server or client side).
+    init(session: Session, io: WorkerIO) {
+        tls = session
         ciphertext = ByteBuffer(capacity: 16 * 1024)
         self.io = io
     }
@@ -53,7 +53,7 @@ struct ClientTransport {
         return readTLS(tls, fd, into: &inbound, socketReadable: socketReadable)
     }
 
-    private mutating func readTLS(_ tls: TLSConnection, _ fd: Int32, into inbound: inout ByteBuffer,
+    private mutating func readTLS(_ tls: Session, _ fd: Int32, into inbound: inout ByteBuffer,
                                   socketReadable: Bool) -> ReadOutcome {
         var socketReadable = socketReadable
         while true {
@@ -99,7 +99,7 @@ struct ClientTransport {
         return writeTLS(tls, fd, first, second)
     }
 
-    private mutating func writeTLS(_ tls: TLSConnection, _ fd: Int32, _ first: UnsafeRawBufferPointer,
+    private mutating func writeTLS(_ tls: Session, _ fd: Int32, _ first: UnsafeRawBufferPointer,
                                    _ second: UnsafeRawBufferPointer) -> Result<Int, Errno> {
         var taken = 0
         let total = first.count + second.count
@@ -161,5 +161,12 @@ struct ClientTransport {
             _ = flush(fd)
         }
         io.shutdownWrite(fd)
+    }
+}
+
+extension ClientTransport where Session == TLSConnection {
+    /// A transport that terminates TLS with `context` (a client connection to an HTTPS Gateway server).
+    init(tls context: TLSServerContext, io: WorkerIO) {
+        self.init(session: TLSConnection(context: context), io: io)
     }
 }

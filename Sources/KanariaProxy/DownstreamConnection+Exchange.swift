@@ -386,9 +386,9 @@ extension DownstreamConnection {
             let result: Result<Int, Errno>
             if headLeft > 0 {
                 let head = UnsafeRawBufferPointer(rebasing: upstreamHead.readable[upstreamHeadSent...])
-                result = worker.io.write(upstream.fd, head, body)
+                result = upstream.write(head, body)
             } else {
-                result = worker.io.write(upstream.fd, body)
+                result = upstream.write(body, UnsafeRawBufferPointer(start: nil, count: 0))
             }
             switch result {
             case .success(let n):
@@ -441,7 +441,7 @@ extension DownstreamConnection {
                     failExchange(upstream.inbound.isEmpty ? .connectionTermination : .protocolError)
                     return true
                 }
-                guard upstream.readable, upstream.readSome(limit: worker.headLimits.maxHeadBytes + 1, io: worker.io) else { return progressed }
+                guard upstream.canRead, upstream.readSome(limit: worker.headLimits.maxHeadBytes + 1, io: worker.io) else { return progressed }
                 progressed = true
             case .body:
                 if !responseBody.endIdentified {
@@ -468,7 +468,7 @@ extension DownstreamConnection {
                         close()  // truncated: the upstream closed before the body's end
                         return true
                     }
-                    guard upstream.readable else { return progressed }
+                    guard upstream.canRead else { return progressed }
                     upstream.inbound.compact()
                     guard upstream.readSome(limit: 0, io: worker.io) else { return progressed }
                     progressed = true

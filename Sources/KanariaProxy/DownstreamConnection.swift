@@ -39,7 +39,7 @@ final class DownstreamConnection {
     var writable = true
     var readClosed = false
     /// Plain TCP or TLS.
-    var transport = ClientTransport()
+    var transport = ClientTransport<TLSConnection>()
     /// The x-request-id generated for the current request when the client sent none (before routing, as Envoy).
     var requestID: ByteBuffer
     /// The client's IP address as text, for `x-forwarded-for`.
@@ -238,7 +238,7 @@ final class DownstreamConnection {
     func handedOver() {
         fd = -1
         phase = .closed
-        transport = ClientTransport()  // the HTTP/2 handler owns the TLS state now
+        transport = ClientTransport<TLSConnection>()  // the HTTP/2 handler owns the TLS state now
         worker.retire(self)
     }
 

@@ -2,6 +2,7 @@ import KanariaHTTP
 import KanariaHTTP2
 import KanariaPosix
 import KanariaTelemetry
+import KanariaTLS
 
 /// A client speaking HTTP/2: h2c with prior knowledge, h2c after `Upgrade: h2c`, or h2 negotiated by ALPN over TLS.
 /// One nghttp2 server session; every stream is a `StreamExchange` of its own, routed and drawn on its own.
@@ -11,7 +12,7 @@ import KanariaTelemetry
 final class HTTP2DownstreamConnection {
     unowned(unsafe) let worker: Worker
     let fd: Int32
-    var transport: ClientTransport
+    var transport: ClientTransport<TLSConnection>
     /// Bytes read and not yet fed to the session.
     var inbound: ByteBuffer
     let session: HTTP2Session

@@ -106,7 +106,7 @@ final class MirrorExchange {
     func drive() {
         guard phase == .sending, let upstream, upstream.state == .active else { return }
         while sent < request.readableCount && upstream.writable {
-            switch worker.io.write(upstream.fd, UnsafeRawBufferPointer(rebasing: request.readable[sent...])) {
+            switch upstream.write(UnsafeRawBufferPointer(rebasing: request.readable[sent...]), UnsafeRawBufferPointer(start: nil, count: 0)) {
             case .success(let n):
                 sent += n
                 if sent < request.readableCount { upstream.writable = false }
@@ -151,7 +151,7 @@ final class MirrorExchange {
                 if responseStarted && responseBody.sourceClosed() { continue }
                 return abandon()
             }
-            guard upstream.readable else { return }
+            guard upstream.canRead else { return }
             upstream.inbound.compact()
             guard upstream.readSome(limit: worker.headLimits.maxHeadBytes + 1, io: worker.io) else { return }
         }

@@ -123,6 +123,9 @@ public final class ConfigSnapshot: Sendable {
     /// Per endpoint, how long an idle pooled connection to it is kept: the smallest `idleTimeout` of the clusters
     /// it is in (Istio's default 1 h).
     let endpointIdleTimeouts: [Int64]
+    /// Per endpoint, TLS to it when an HTTP/1.1 cluster it is in says `tls.mode: SIMPLE` (the first such cluster's
+    /// settings); nil for plain TCP.
+    let endpointTLS: [UpstreamTLSTarget?]
 
     /// Interns the destination labels of every cluster and endpoint in `registry` (off the request path).
     public convenience init(table: RouteTable, generation: Int, registry: TelemetryRegistry) {
@@ -144,6 +147,7 @@ public final class ConfigSnapshot: Sendable {
             }
         }
         self.endpointIdleTimeouts = idle
+        self.endpointTLS = Self.upstreamTLS(of: table)
         self.clusterHashes = table.clusters.map {
             if case .consistentHash = $0.trafficPolicy.loadBalancer { return true }
             return false
@@ -171,5 +175,26 @@ public final class ConfigSnapshot: Sendable {
         self.clusterDestinations = clusterDestinations
         self.clusterEndpointStart = starts
         self.endpointDestinations = endpointDestinations
+    }
+}
+
+extension ConfigSnapshot {
+    /// Each endpoint's upstream TLS: a client context per distinct setting (its CA file, or the system's store, or
+    /// none checked for `insecureSkipVerify`; ALPN http/1.1), the name checked being `sni`, else the service host.
+    static func upstreamTLS(of table: RouteTable) -> [UpstreamTLSTarget?] {
+        var targets = [UpstreamTLSTarget?](repeating: nil, count: table.endpoints.count)
+        var contexts: [String: TLSClientContext] = [:]
+        for cluster in table.clusters where cluster.upstreamProtocol == .http1 {
+            guard case .simple(let settings) = cluster.trafficPolicy.tls else { continue }
+            let verification: TLSClientContext.Verification = settings.insecureSkipVerify
+                ? .insecure : settings.caCertificatesFile.map { .caFile($0) } ?? .systemDefault
+            let key = "\(verification)"
+            guard let context = contexts[key] ?? (try? TLSClientContext(verification: verification, applicationProtocols: [.http1_1]))
+            else { continue }
+            contexts[key] = context
+            let target = UpstreamTLSTarget(context: context, serverName: settings.sni ?? cluster.serviceHost)
+            for endpoint in cluster.endpoints where targets[endpoint] == nil { targets[endpoint] = target }
+        }
+        return targets
     }
 }

@@ -584,7 +584,7 @@ final class StreamExchange {
             guard let upstream, upstream.state == .active else { break }
             var wrote = false
             while !upstreamOut.isEmpty && upstream.writable {
-                switch worker.io.write(upstream.fd, upstreamOut.readable) {
+                switch upstream.write(upstreamOut.readable, UnsafeRawBufferPointer(start: nil, count: 0)) {
                 case .success(let n):
                     if n < upstreamOut.readableCount { upstream.writable = false }
                     upstreamOut.consume(n)
@@ -628,7 +628,7 @@ final class StreamExchange {
                     upstreamFailed(upstream.inbound.isEmpty ? .connectionTermination : .protocolError)
                     return
                 }
-                guard upstream.readable, upstream.readSome(limit: worker.headLimits.maxHeadBytes + 1, io: worker.io) else { return }
+                guard upstream.canRead, upstream.readSome(limit: worker.headLimits.maxHeadBytes + 1, io: worker.io) else { return }
             case .body:
                 if !relayBody(upstream) { return }
             case .done:
@@ -717,7 +717,7 @@ final class StreamExchange {
             connection.requestFlush()
             return false
         }
-        guard upstream.readable, upstream.readSome(limit: 0, mayMove: lent == 0, io: worker.io) else { return false }
+        guard upstream.canRead, upstream.readSome(limit: 0, mayMove: lent == 0, io: worker.io) else { return false }
         return true
     }
 }

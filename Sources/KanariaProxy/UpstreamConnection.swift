@@ -1,5 +1,6 @@
 import KanariaHTTP
 import KanariaPosix
+import KanariaTLS
 
 /// A connection from a worker to one upstream endpoint. Either connecting, attached to the client exchange it
 /// serves (`owner`), or idle in its endpoint's pool. The response parser lives here because the response bytes do.
@@ -33,6 +34,10 @@ final class UpstreamConnection {
     /// generation it was counted under; -1 when no breaker counts it.
     var breakerCluster = -1
     var breakerGeneration = 0
+    /// Plain TCP, or TLS to the upstream (a DestinationRule's `tls.mode: SIMPLE`).
+    var transport = ClientTransport<TLSClientConnection>()
+    /// The TLS handshake has completed (always true over plain TCP): until then writes take nothing.
+    private var handshakeDone = true
     var responseHead = ResponseHead()
 
     init() {
@@ -42,7 +47,14 @@ final class UpstreamConnection {
     deinit { inbound.deallocate() }
 
     /// Makes a recycled object ready for a new descriptor.
-    func reset(fd: Int32, pool: EndpointPool, now: Int64) {
+    func reset(fd: Int32, pool: EndpointPool, now: Int64, io: WorkerIO) {
+        if let tls = pool.tls {
+            transport = ClientTransport(session: TLSClientConnection(context: tls.context, serverName: tls.serverName), io: io)
+            handshakeDone = false
+        } else {
+            transport = ClientTransport(io: io)
+            handshakeDone = true
+        }
         self.fd = fd
         self.pool = pool
         state = .connecting
@@ -71,7 +83,25 @@ final class UpstreamConnection {
             if !mayMove || inbound.readableCount >= limit { return false }
             inbound.reserve(4096)
         }
-        return inbound.read(from: fd, io: io).record(readable: &readable, closed: &readClosed)
+        guard let tls = transport.tls else { return inbound.read(from: fd, io: io).record(readable: &readable, closed: &readClosed) }
+        let progressed = transport.read(fd, into: &inbound, socketReadable: readable).record(readable: &readable, closed: &readClosed)
+        if !handshakeDone && tls.handshakeComplete {
+            // Writes refused while the handshake ran (the socket itself was writable): the owner writes again now.
+            handshakeDone = true
+            writable = true
+            return true
+        }
+        return progressed
+    }
+
+    /// Whether a read may find something: the socket was readable, or TLS holds decrypted bytes.
+    var canRead: Bool { readable || transport.hasBufferedInput }
+
+    /// Writes `first` then `second` to the upstream (through TLS when it speaks it); the contract of
+    /// `ClientTransport.write`.
+    @inline(__always)
+    func write(_ first: UnsafeRawBufferPointer, _ second: UnsafeRawBufferPointer) -> Result<Int, Errno> {
+        transport.write(fd, first, second)
     }
 }
 
@@ -89,6 +119,8 @@ final class EndpointPool {
     let address: SocketAddress?
     /// `address:port` as bytes (the Host for a request that has none).
     let authority: [UInt8]
+    /// TLS to this endpoint, when the DestinationRule of a cluster it is in says `tls.mode: SIMPLE`.
+    var tls: UpstreamTLSTarget?
     var idle: [UpstreamConnection] = []
     /// HTTP/2 connections to the endpoint, shared by many streams.
     var http2: [HTTP2UpstreamConnection] = []
@@ -105,4 +137,10 @@ final class EndpointPool {
     func remove(_ connection: UpstreamConnection) {
         if let index = idle.lastIndex(where: { $0 === connection }) { idle.remove(at: index) }
     }
+}
+
+/// How to speak TLS to an endpoint: the client context (its CA and ALPN) and the name checked and sent by SNI.
+struct UpstreamTLSTarget {
+    let context: TLSClientContext
+    let serverName: String
 }

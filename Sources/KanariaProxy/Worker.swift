@@ -548,7 +548,7 @@ final class Worker {
         guard let address = pool.address else { return nil }
         guard case .success(let fd) = io.connect(to: address) else { return nil }
         let connection = spareUpstreams.popLast() ?? UpstreamConnection()
-        connection.reset(fd: fd, pool: pool, now: now)
+        connection.reset(fd: fd, pool: pool, now: now, io: io)
         do {
             try watch(fd, for: connection, tag: Token.upstreamTag)
         } catch {
@@ -562,7 +562,14 @@ final class Worker {
 
     private func handleUpstream(_ connection: UpstreamConnection, _ events: EpollEvents) {
         if !events.isDisjoint(with: [.readable, .peerHangUp, .hangUp, .error]) { connection.readable = true }
-        if !events.isDisjoint(with: [.writable, .hangUp, .error]) { connection.writable = true }
+        if !events.isDisjoint(with: [.writable, .hangUp, .error]) {
+            connection.writable = true
+            // TLS bytes already taken from the request (or the handshake's) wait for the socket: send them first.
+            if connection.state != .connecting && connection.transport.hasPendingOutput,
+               case .failure = connection.transport.flush(connection.fd) {
+                connection.readClosed = true
+            }
+        }
         switch connection.state {
         case .connecting:
             guard !events.isDisjoint(with: [.writable, .hangUp, .error]) else { return }
@@ -578,6 +585,7 @@ final class Worker {
                 return
             }
             connection.state = .active
+            if connection.transport.hasPendingOutput { _ = connection.transport.flush(connection.fd) }  // the ClientHello
             switch connection.owner {
             case .client(let client): client._withUnsafeGuaranteedRef { $0.upstreamConnected(connection) }
             case .stream(let stream): stream._withUnsafeGuaranteedRef { $0.upstreamConnected(connection) }
@@ -628,6 +636,7 @@ final class Worker {
 
     func closeUpstream(_ connection: UpstreamConnection) {
         guard connection.state != .closed else { return }
+        connection.transport.release()
         io.close(connection.fd)
         connection.fd = -1
         connection.state = .closed
@@ -761,6 +770,7 @@ final class Worker {
             let authority = snapshot.endpointAuthorities[index]
             let pool = old.first(where: { $0.authority == authority }) ?? EndpointPool(address: address, authority: authority)
             pool.idleTimeoutMilliseconds = snapshot.endpointIdleTimeouts[index]
+            pool.tls = snapshot.endpointTLS[index]
             return pool
         }
     }

@@ -49,6 +49,9 @@ public final class TLSClientConnection {
 
     public var handshakeComplete: Bool { SSL_is_init_finished(ssl) == 1 }
 
+    /// Decrypted plaintext OpenSSL holds that a read returns without more ciphertext.
+    public var hasBufferedInput: Bool { SSL_has_pending(ssl) == 1 }
+
     /// The protocol the server chose by ALPN; nil when it chose none (speak HTTP/1.1).
     public var negotiatedProtocol: ApplicationProtocol? {
         var data: UnsafePointer<UInt8>?

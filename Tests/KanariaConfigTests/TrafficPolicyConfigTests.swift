@@ -216,7 +216,6 @@ import Testing
         """)
         let config = try loadRule(rule)
         #expect(printed(config) == [
-            notImplemented("dr.yaml", line(of: "tls:", in: rule), field: "tls"),
             "\(at("ISTIO_MUTUAL", in: rule, warning: true)) tls mode ISTIO_MUTUAL uses the mesh's own certificates, which exist only inside an Istio mesh; Kanaria connects to this destination in plain text",
             "\(at("PASSTHROUGH", in: rule, warning: true)) simple PASSTHROUGH sends each request to the address its client connected to, which at a gateway is the gateway itself; it is not implemented, and LEAST_REQUEST (Istio's default) is used",
             "\(at("consecutiveErrors", in: rule, warning: true)) consecutiveErrors is deprecated and Istio ignores it; use consecutiveGatewayErrors or consecutive5xxErrors",
@@ -300,5 +299,22 @@ import Testing
         #expect(!config.hasErrors)
         #expect(try policy(of: "v1", in: config).connectionPool.idleTimeoutMilliseconds == 0)
         #expect(try policy(of: "v1", in: config).connectionPool.connectTimeoutMilliseconds == 250)
+    }
+}
+
+/// Upstream TLS to an HTTP/2 port is the one `tls` case not honoured: said on the destination's line.
+@Suite struct UpstreamTLSWarningTests {
+    @Test func simpleTLSToAnHTTP2PortIsWarnedAbout() throws {
+        let app = try configText("node-app.yaml").replacingOccurrences(of: "name: http\n", with: "name: http2\n")
+        let rule = destinationRule("""
+          trafficPolicy:
+            tls: {mode: SIMPLE, insecureSkipVerify: true}
+        \(seedSubsets())
+        """)
+        let istio = try configText("node-istio.yaml")
+        let config = load(("app.yaml", app), ("vs.yaml", istio.components(separatedBy: "---\napiVersion: networking.istio.io/v1alpha3\nkind: DestinationRule")[0]),
+                          ("dr.yaml", rule), ("workloads.yaml", try configText("workloads.yaml").replacingOccurrences(of: "http:", with: "http2:")))
+        #expect(printed(config).contains { $0.hasSuffix("tls mode SIMPLE to an HTTP/2 port (nodejs.default.svc.cluster.local:8080) is not implemented yet (HTTP/1.1 ports only); Kanaria connects to it in plain text") },
+                "\(printed(config))")
     }
 }
