@@ -318,3 +318,40 @@ import Testing
                 "\(printed(config))")
     }
 }
+
+/// A DestinationRule using every traffic-policy field the proxy applies, at the top, per subset and per port:
+/// it validates with no warning at all.
+@Suite struct EveryTrafficPolicyFieldTests {
+    @Test func everyFieldValidatesWithoutAWarning() throws {
+        let rule = destinationRule("""
+          trafficPolicy:
+            loadBalancer:
+              consistentHash:
+                httpCookie: {name: user, path: /, ttl: 1h}
+                maglev: {tableSize: 65537}
+            connectionPool:
+              tcp: {maxConnections: 100, connectTimeout: 2s}
+              http: {http1MaxPendingRequests: 10, http2MaxRequests: 1000, maxRequestsPerConnection: 50, maxRetries: 3, idleTimeout: 30s}
+            outlierDetection:
+              consecutive5xxErrors: 5
+              consecutiveGatewayErrors: 3
+              interval: 5s
+              baseEjectionTime: 30s
+              maxEjectionPercent: 50
+              minHealthPercent: 20
+            tls: {mode: SIMPLE, insecureSkipVerify: true}
+            portLevelSettings:
+            - port: {number: 8080}
+              loadBalancer: {simple: ROUND_ROBIN}
+        \(seedSubsets(v1Extra: """
+                trafficPolicy:
+                  loadBalancer:
+                    consistentHash: {httpHeaderName: x-user, ringHash: {minimumRingSize: 1024}}
+                  tls: {mode: DISABLE}
+            """))
+        """)
+        let config = try loadRule(rule)
+        #expect(printed(config) == [])
+        #expect(config.table != nil)
+    }
+}

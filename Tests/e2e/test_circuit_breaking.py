@@ -63,3 +63,19 @@ def test_overflow_answers_503_uo_under_concurrent_load(tmp_path, upstreams, star
     uo = sum(s.value for s in admin.metric("istio_requests_total", response_code="503", response_flags="UO"))
     assert uo == len(overflowed)
     assert admin.metric("envoy_cluster_upstream_rq_pending_overflow", cluster_name=V1)[0].value == len(overflowed)
+
+
+def test_overflow_over_http2_streams(tmp_path, upstreams, start_proxy, kanaria_only):
+    """The same limits with 20 streams on one h2c connection: the streams that fit are served, the rest get the
+    overflow answer, each stream on its own."""
+    from harness.h2 import H2Client
+
+    v1 = upstreams("v1")
+    proxy = start_proxy(write_config(tmp_path / "c", {"v1": [v1.port]}, istio_yaml=istio_with_policy(POLICY)), workers=1)
+    with H2Client(proxy.port) as client:
+        responses = client.many(["/slow?ms=300"] * 20)
+    statuses = [r.status for r in responses]
+    assert statuses.count(200) >= 2 and statuses.count(503) >= 10, statuses
+    assert statuses.count(200) + statuses.count(503) == 20
+    assert all(bytes(r.body).endswith(b"reset reason: overflow") for r in responses if r.status == 503)
+    assert len(v1.seen()) == statuses.count(200)

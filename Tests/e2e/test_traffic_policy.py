@@ -99,3 +99,32 @@ def test_outlier_detection_ejects_the_failing_endpoint(tmp_path, upstreams, star
     assert len(good1.seen()) + len(good2.seen()) == 29
     admin = Admin(proxy.admin_port)
     assert admin.metric("envoy_cluster_outlier_detection_ejections_enforced_total", cluster_name=V1)[0].value == 1
+
+
+def test_outlier_detection_and_sticky_cookie_over_http2(tmp_path, upstreams, start_proxy, kanaria_only):
+    """Over one h2c connection: the failing endpoint is ejected after its first 503 and gets no more streams; and
+    with a cookie policy the first answer sets the cookie, which then keeps the streams on one endpoint."""
+    bad, good1, good2 = upstreams("v1", "unavailable"), upstreams("v1"), upstreams("v1")
+    policy = ("    loadBalancer:\n      simple: ROUND_ROBIN\n    outlierDetection:\n      consecutive5xxErrors: 1\n"
+              "      interval: 1s\n      baseEjectionTime: 3m\n      maxEjectionPercent: 100\n")
+    proxy = start_proxy(write_config(tmp_path / "c", {"v1": [bad.port, good1.port, good2.port]},
+                                     istio_yaml=istio_with_policy(policy)), workers=1)
+    with H2Client(proxy.port) as client:
+        statuses = [client.request("GET", "/").status for _ in range(30)]
+    assert statuses.count(503) == 1 and len(bad.seen()) == 1, statuses
+
+    ups = [upstreams("v1") for _ in range(3)]
+    cookie_policy = ("    loadBalancer:\n      consistentHash:\n        httpCookie:\n          name: user\n"
+                     "          ttl: 60s\n")
+    proxy2 = start_proxy(write_config(tmp_path / "c2", {"v1": [u.port for u in ups]},
+                                      istio_yaml=istio_with_policy(cookie_policy)), workers=1)
+    with H2Client(proxy2.port) as client:
+        before = [len(u.seen()) for u in ups]
+        first = client.request("GET", "/")
+        home = served_by(ups, before)
+        cookie = first.header("set-cookie")
+        assert cookie and cookie.startswith('user="'), first.headers
+        for _ in range(8):
+            before = [len(u.seen()) for u in ups]
+            assert client.request("GET", "/", headers=[("cookie", cookie.split(";")[0])]).status == 200
+            assert served_by(ups, before) == home
