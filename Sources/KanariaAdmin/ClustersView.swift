@@ -13,11 +13,13 @@ enum ClustersView {
         var errors: UInt64
         var connectionsOpened: UInt64
         var connectionsReused: UInt64
+        var ejected: Bool
     }
 
     private static func rows(_ table: RouteTable, snapshot: TelemetrySnapshot, registry: TelemetryRegistry) -> [Row] {
         var rows: [Row] = []
         let hosts = registry.hostCounters()
+        let ejected = registry.ejectedHosts()
         for cluster in table.clusters {
             for index in cluster.endpoints {
                 let endpoint = table.endpoints[index]
@@ -30,20 +32,22 @@ enum ClustersView {
                     version: endpoint.version,
                     requests: hosts["\(endpoint.address):\(endpoint.port)"]?.requests ?? 0,
                     errors: hosts["\(endpoint.address):\(endpoint.port)"]?.errors ?? 0,
-                    connectionsOpened: connections?.opened ?? 0, connectionsReused: connections?.reused ?? 0))
+                    connectionsOpened: connections?.opened ?? 0, connectionsReused: connections?.reused ?? 0,
+                    ejected: ejected.contains("\(endpoint.address):\(endpoint.port)")))
             }
         }
         return rows
     }
 
-    /// Envoy's `/clusters` text. Health is `healthy` for every endpoint until outlier detection exists. Request
+    /// Envoy's `/clusters` text. Health is `healthy`, or Envoy's `/failed_outlier_check` while outlier detection has
+    /// the endpoint ejected (in any worker: each worker has its own detector). Request
     /// counters are per host, as Envoy's are (a host in two clusters shows its total in both); connection counters
     /// are per destination (service and workload).
     static func text(_ table: RouteTable, snapshot: TelemetrySnapshot, registry: TelemetryRegistry) -> String {
         var out = ""
         for row in rows(table, snapshot: snapshot, registry: registry) {
             let prefix = "\(row.cluster)::\(row.address)::"
-            out += prefix + "health_flags::healthy\n"
+            out += prefix + (row.ejected ? "health_flags::/failed_outlier_check\n" : "health_flags::healthy\n")
             out += prefix + "rq_total::\(row.requests)\n"
             out += prefix + "rq_error::\(row.errors)\n"
             out += prefix + "cx_opened::\(row.connectionsOpened)\n"
@@ -69,7 +73,7 @@ enum ClustersView {
                             for row in all where row.cluster == cluster.name {
                                 json.object { json in
                                     json.member("address", row.address)
-                                    json.member("health", "healthy")
+                                    json.member("health", row.ejected ? "ejected" : "healthy")
                                     json.member("workload", row.workload)
                                     json.member("version", row.version)
                                     json.member("requests", Int(row.requests))

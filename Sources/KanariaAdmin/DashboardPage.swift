@@ -151,7 +151,8 @@ function renderRoutes(routes) {
     route.destinations.forEach((d, i) => {
       const row = text("tr", undefined, { "data-subset": d.subset || "", "data-cluster": d.cluster });
       row.appendChild(text("td", d.subset ? `subset ${d.subset}` : d.cluster));
-      row.appendChild(text("td", d.versions.join(", ") || "no endpoints"));
+      const ejected = (d.ejected || []).length ? ` (ejected by outlier detection: ${d.ejected.join(", ")})` : "";
+      row.appendChild(text("td", (d.versions.join(", ") || "no endpoints") + ejected));
       row.appendChild(text("td", String(d.weight), { class: "weight" }));
       const configured = text("td", undefined, { class: "configured-share" });
       configured.appendChild(bar("configured", d.configuredShare));

@@ -85,6 +85,7 @@ final class SplitTracker: Sendable {
         let windowCounts = destinationSets.map { ids in delta.requests { ids.contains($0.key.destination) } }
         let shareCounts = destinationSets.map { ids in shares.requests { ids.contains($0.key.destination) } }
         let shareTotal = shareCounts.reduce(0, +)
+        let ejected = registry.ejectedHosts()
         json.object { json in
             json.member("index", index)
             json.member("name", route.name)
@@ -99,6 +100,12 @@ final class SplitTracker: Sendable {
                             for version in Set(cluster.endpoints.map { table.endpoints[$0].version }).sorted() { json.value(version) }
                         })
                         json.member("endpoints", cluster.endpoints.count)
+                        json.member("ejected", array: { json in
+                            for index in cluster.endpoints {
+                                let address = "\(table.endpoints[index].address):\(table.endpoints[index].port)"
+                                if ejected.contains(address) { json.value(address) }
+                            }
+                        })
                         json.member("weight", destination.weight)
                         json.member("configuredShare", Double(destination.weight) / Double(max(route.totalWeight, 1)))
                         json.member("rate", window > 0 ? Double(windowCounts[i]) / window : 0)

@@ -100,6 +100,8 @@ struct ExchangeMachine {
     /// The request holds a slot of its cluster's circuit breaker (`http2MaxRequests`), and the current try a
     /// retry slot (`maxRetries`).
     private var holdsRequestSlot = false
+    /// The endpoint (index in the table) the outlier detector ejected when this exchange's try ended; -1: none.
+    private(set) var ejectedEndpoint = -1
     private var holdsRetrySlot = false
     /// The request's consistent-hash key, for a cluster that balances by one (nil: none, or a draw stands in).
     private var hashKey: UInt64?
@@ -331,6 +333,7 @@ struct ExchangeMachine {
         }
         if case .ejected = routing.traffic.requestFinished(cluster: cluster, position: endpointPosition, outcome: outcome, now: now) {
             stats.insert(ClusterStatEvents(.outlierDetectionEjections))
+            ejectedEndpoint = endpoint
         }
     }
 

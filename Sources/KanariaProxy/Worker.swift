@@ -252,7 +252,11 @@ final class Worker {
     func countStats(of machine: inout ExchangeMachine, snapshot: ConfigSnapshot) {
         guard machine.stats.rawValue != 0, machine.cluster >= 0 else { return }
         let cluster = snapshot.clusterStatIDs[machine.cluster]
-        machine.takeStats().forEach { shard.count($0, cluster: cluster) }
+        let stats = machine.takeStats()
+        stats.forEach { shard.count($0, cluster: cluster) }
+        if stats.contains(ClusterStatEvents(.outlierDetectionEjections)) && machine.ejectedEndpoint >= 0 {
+            shard.setHostEjected(snapshot.endpointHosts[machine.ejectedEndpoint], true)
+        }
     }
 
     /// The pool whose `authority` is the Host of a request that has none (HTTP/1.0): the chosen endpoint's, or
@@ -677,7 +681,10 @@ final class Worker {
     }
 
     private func checkTimeouts() {
-        _ = routing.traffic.sweep(now: now)  // outlier detection: ejections whose time is up end here
+        // Outlier detection: ejections whose time is up end here.
+        for (cluster, position) in routing.traffic.sweep(now: now) where cluster < snapshot.table.clusters.count {
+            shard.setHostEjected(snapshot.endpointHosts[snapshot.table.clusters[cluster].endpoints[position]], false)
+        }
         checkHTTP2Timeouts()
         var i = 0
         while i < open.count {
@@ -750,6 +757,7 @@ final class Worker {
         self.snapshot = snapshot
         snapshotGeneration = generation
         routing = RoutingState(table: snapshot.table, split: options.split, seed: systemRandom64())
+        for host in snapshot.endpointHosts { shard.setHostEjected(host, false) }  // detectors start over
         let waiting = pending
         pending = [:]
         for (_, tokens) in waiting {

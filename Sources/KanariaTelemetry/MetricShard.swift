@@ -62,6 +62,8 @@ public final class MetricShard: @unchecked Sendable {
     /// rq_error, for `/clusters`).
     private let hosts: Cells
     let hostCapacity: Int
+    /// Per host, 1 while this worker's outlier detection has the host ejected.
+    private let ejected: Cells
     /// Per interned cluster, one cell per `ClusterStat`.
     private let clusters: Cells
     let clusterCapacity: Int
@@ -89,6 +91,8 @@ public final class MetricShard: @unchecked Sendable {
         self.hostCapacity = max(1, hostCapacity)
         hosts = .allocate(capacity: 2 * self.hostCapacity)
         for i in 0..<2 * self.hostCapacity { (hosts + i).initialize(to: Atomic(0)) }
+        ejected = .allocate(capacity: self.hostCapacity)
+        for i in 0..<self.hostCapacity { (ejected + i).initialize(to: Atomic(0)) }
         self.clusterCapacity = max(1, clusterCapacity)
         clusters = .allocate(capacity: self.clusterCapacity * ClusterStat.allCases.count)
         for i in 0..<self.clusterCapacity * ClusterStat.allCases.count { (clusters + i).initialize(to: Atomic(0)) }
@@ -109,6 +113,8 @@ public final class MetricShard: @unchecked Sendable {
         upstream.deallocate()
         hosts.deinitialize(count: 2 * hostCapacity)
         hosts.deallocate()
+        ejected.deinitialize(count: hostCapacity)
+        ejected.deallocate()
         clusters.deinitialize(count: clusterCapacity * ClusterStat.allCases.count)
         clusters.deallocate()
         table.deallocate()
@@ -272,6 +278,15 @@ public final class MetricShard: @unchecked Sendable {
     }
 
     /// Requests and 5xx answers of host id `host`.
+    /// This worker's outlier detection ejected `host` (or let it back): shown by `/clusters`.
+    public func setHostEjected(_ host: Int32, _ isEjected: Bool) {
+        let index = Int(host)
+        guard index >= 0 && index < hostCapacity else { return }
+        ejected[index].store(isEjected ? 1 : 0, ordering: .relaxed)
+    }
+
+    func hostEjected(_ host: Int) -> Bool { ejected[host].load(ordering: .relaxed) != 0 }
+
     func hostCounters(_ host: Int) -> (requests: UInt64, errors: UInt64) {
         (hosts[2 * host].load(ordering: .relaxed), hosts[2 * host + 1].load(ordering: .relaxed))
     }

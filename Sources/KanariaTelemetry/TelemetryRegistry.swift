@@ -101,6 +101,14 @@ public final class TelemetryRegistry: Sendable {
         }
     }
 
+    /// The hosts (`ip:port`) some worker's outlier detection has ejected now.
+    public func ejectedHosts() -> Set<String> {
+        let names = hostTable.withLock { $0.names }
+        var ejected = Set<String>()
+        for (id, name) in names.enumerated() where shards.contains(where: { $0.hostEjected(id) }) { ejected.insert(name) }
+        return ejected
+    }
+
     /// Requests and 5xx answers per host, all workers merged: `address → (requests, errors)`.
     public func hostCounters() -> [String: (requests: UInt64, errors: UInt64)] {
         let names = hostTable.withLock { $0.names }

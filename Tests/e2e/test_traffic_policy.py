@@ -99,6 +99,17 @@ def test_outlier_detection_ejects_the_failing_endpoint(tmp_path, upstreams, star
     assert len(good1.seen()) + len(good2.seen()) == 29
     admin = Admin(proxy.admin_port)
     assert admin.metric("envoy_cluster_outlier_detection_ejections_enforced_total", cluster_name=V1)[0].value == 1
+    # /clusters shows the ejection as Envoy's does
+    lines = admin.get("/clusters").body.decode().splitlines()
+    assert f"{V1}::127.0.0.1:{bad.port}::health_flags::/failed_outlier_check" in lines, lines
+    assert f"{V1}::127.0.0.1:{good1.port}::health_flags::healthy" in lines
+    hosts = {e["address"]: e["health"] for c in admin.json("/clusters?format=json")["clusters"] if c["name"] == V1
+             for e in c["endpoints"]}
+    assert hosts[f"127.0.0.1:{bad.port}"] == "ejected" and hosts[f"127.0.0.1:{good2.port}"] == "healthy"
+    # and the dashboard's data lists it beside the destination
+    split = admin.json("/api/split")
+    assert [d["ejected"] for r in split["routes"] for d in r["destinations"] if d["subset"] == "v1"] == \
+        [[f"127.0.0.1:{bad.port}"]]
 
 
 def test_outlier_detection_and_sticky_cookie_over_http2(tmp_path, upstreams, start_proxy, kanaria_only):
