@@ -16,8 +16,6 @@ public struct ProxyOptions: Sendable {
     public var connectTimeoutMilliseconds: Int64 = 10_000
     /// Close an idle pooled upstream connection after this long.
     public var upstreamIdleTimeoutMilliseconds: Int64 = 60_000
-    /// Most idle connections kept per worker and endpoint (nginx's `keepalive 64`).
-    public var maxIdlePerEndpoint = 64
     /// How long SIGTERM waits for requests in flight before closing everything.
     public var drainTimeoutMilliseconds: Int64 = 10_000
     /// Access logging; nil (the default) logs nothing.
@@ -123,6 +121,9 @@ public final class ConfigSnapshot: Sendable {
     /// Per endpoint, how long an idle pooled connection to it is kept: the smallest `idleTimeout` of the clusters
     /// it is in (Istio's default 1 h).
     let endpointIdleTimeouts: [Int64]
+    /// Per endpoint, the most idle connections its pool keeps: the smallest `maxConnections` of the clusters it is
+    /// in (Istio's default, 2³²−1, keeps every connection that finishes cleanly until its `idleTimeout`).
+    let endpointMaxIdle: [Int]
     /// Per endpoint, TLS to it when an HTTP/1.1 cluster it is in says `tls.mode: SIMPLE` (the first such cluster's
     /// settings); nil for plain TCP.
     let endpointTLS: [UpstreamTLSTarget?]
@@ -147,6 +148,13 @@ public final class ConfigSnapshot: Sendable {
             }
         }
         self.endpointIdleTimeouts = idle
+        var maxIdle = Array(repeating: Int.max, count: table.endpoints.count)
+        for cluster in table.clusters {
+            for endpoint in cluster.endpoints {
+                maxIdle[endpoint] = min(maxIdle[endpoint], cluster.trafficPolicy.connectionPool.maxConnections)
+            }
+        }
+        self.endpointMaxIdle = maxIdle
         self.endpointTLS = Self.upstreamTLS(of: table)
         self.clusterHashes = table.clusters.map {
             if case .consistentHash = $0.trafficPolicy.loadBalancer { return true }

@@ -128,6 +128,8 @@ final class EndpointPool {
     var isCurrent = true
     /// How long an idle connection is kept (the clusters' `idleTimeout`, Istio's default 1 h).
     var idleTimeoutMilliseconds: Int64 = 3_600_000
+    /// The most idle connections kept (the clusters' `maxConnections`; unlimited by Istio's default).
+    var maxIdle = Int.max
 
     init(address: SocketAddress?, authority: [UInt8]) {
         self.address = address

@@ -627,7 +627,7 @@ final class Worker {
         let cluster = connection.breakerCluster
         let perConnection = cluster >= 0 && cluster < routing.traffic.maxRequestsPerConnection.count
             ? routing.traffic.maxRequestsPerConnection[cluster] : 0
-        guard !draining, pool.isCurrent, pool.idle.count < options.maxIdlePerEndpoint,
+        guard !draining, pool.isCurrent, pool.idle.count < pool.maxIdle,
               perConnection == 0 || connection.exchangesCompleted < perConnection else {
             closeUpstream(connection)
             return
@@ -779,6 +779,7 @@ final class Worker {
             let pool = old.first(where: { $0.authority == authority }) ?? EndpointPool(address: address, authority: authority)
             pool.idleTimeoutMilliseconds = snapshot.endpointIdleTimeouts[index]
             pool.tls = snapshot.endpointTLS[index]
+            pool.maxIdle = snapshot.endpointMaxIdle[index]
             return pool
         }
     }
