@@ -6,13 +6,13 @@ import KanariaHTTP
 /// Built once per configuration (by KanariaConfig) and shared by all workers; the mutable part of routing (the
 /// weighted pickers' positions, round-robin cursors) lives in each worker's `RoutingState`.
 public struct RouteTable: Sendable {
-    public var listeners: [Listener]
+    public let listeners: [Listener]
     /// Every HTTP route of every listener; `VirtualHost.routes` index into it.
-    public var routes: [HTTPRoute]
+    public let routes: [HTTPRoute]
     /// Every (service, subset, port) an HTTP route can send to, as Envoy's clusters.
-    public var clusters: [Cluster]
+    public let clusters: [Cluster]
     /// Every upstream endpoint; a cluster lists indices into it. An endpoint in several clusters appears once.
-    public var endpoints: [Endpoint]
+    public let endpoints: [Endpoint]
 
     public init(listeners: [Listener] = [], routes: [HTTPRoute] = [], clusters: [Cluster] = [], endpoints: [Endpoint] = []) {
         self.listeners = listeners
