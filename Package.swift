@@ -53,7 +53,7 @@ let package = Package(
             "KanariaPosix", "KanariaHTTP", "KanariaHTTP2", "KanariaConfig", "KanariaRouting", "KanariaTLS",
             .product(name: "Histogram", package: "hdrhistogram-swift"),
         ]),
-        .target(name: "KanariaControl", dependencies: ["KanariaProxy", "KanariaAdmin", "KanariaConfig", "KanariaRouting"]),
+        .target(name: "KanariaControl", dependencies: ["KanariaProxy", "KanariaAdmin", "KanariaConfig", "KanariaRouting", "KanariaTLS"]),
         .target(name: "KanariaAdmin", dependencies: ["KanariaHTTPServer", "KanariaTelemetry", "KanariaRouting", "KanariaPosix"]),
         .target(name: "KanariaTelemetry", swiftSettings: hotPath),
         .target(name: "KanariaHTTP2", dependencies: ["CNghttp2", "KanariaHTTP"], swiftSettings: hotPath),

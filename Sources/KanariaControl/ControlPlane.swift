@@ -2,6 +2,7 @@ import KanariaAdmin
 import KanariaConfig
 import KanariaProxy
 import KanariaRouting
+import KanariaTLS
 import Synchronization
 
 /// The running configuration and the two ways it changes: a reload of the files (SIGHUP, `POST /reload`) and a
@@ -55,16 +56,46 @@ public final class ControlPlane: Sendable {
         if !ports.subtracting(servingPorts).isEmpty {
             messages.append("warning: new Gateway ports \(ports.subtracting(servingPorts).sorted()) are served after a restart")
         }
+        let certificates: [Int: TLSServerContext]
+        switch readCertificates(of: table) {
+        case .success(let read): certificates = read
+        case .failure(let problem):
+            server.registry.recordConfigReload(succeeded: false)
+            messages.append("reload failed: \(problem.text); still serving the previous configuration")
+            return ReloadOutcome(applied: false, messages: messages)
+        }
         let generation = state.withLock { state in
             state.generation += 1
             state.table = table
             state.overrides = [:]
-            server.apply(table, generation: state.generation)
+            server.apply(table, generation: state.generation, listenerTLS: certificates)
             return state.generation
         }
         server.registry.recordConfigReload(succeeded: true, generation: generation)
         messages.append("configuration reloaded (generation \(generation))")
         return ReloadOutcome(applied: true, messages: messages)
+    }
+
+    private struct CertificateProblem: Error { var text: String }
+
+    /// Reads again the certificates of every HTTPS port being served, so a renewed certificate is served to the
+    /// next connections. A port cannot switch between plain and TLS without a restart (its listener keeps its mode).
+    private func readCertificates(of table: RouteTable) -> Result<[Int: TLSServerContext], CertificateProblem> {
+        let running = state.withLock { $0.table }
+        var contexts: [Int: TLSServerContext] = [:]
+        for port in servingPorts.sorted() {
+            let wasTLS = running.listenerIndex(port: port).map { running.listeners[$0].tls != nil } ?? false
+            let isTLS = table.listenerIndex(port: port).map { table.listeners[$0].tls != nil } ?? false
+            guard wasTLS == isTLS else {
+                return .failure(CertificateProblem(text: "Gateway port \(port) changes between plain and TLS; restart to change it"))
+            }
+            do {
+                if let context = try TLSServerContext.gatewayPort(port, in: table) { contexts[port] = context }
+            } catch {
+                return .failure(CertificateProblem(text: "Gateway port \(port): \(error)"))
+            }
+        }
+        return .success(contexts)
     }
 
     /// Gives route `route` new weights, for the next requests; kept until the next reload of the files.

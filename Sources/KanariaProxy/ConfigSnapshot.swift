@@ -42,16 +42,22 @@ public final class ConfigSnapshot: Sendable {
     /// Per endpoint, TLS to it when an HTTP/1.1 cluster it is in says `tls.mode: SIMPLE` (the first such cluster's
     /// settings); nil for plain TCP.
     let endpointTLS: [UpstreamTLSTarget?]
+    /// By Gateway port, certificates read again by a reload: new connections to that port are served with them
+    /// (connections already open keep theirs). A port not in it keeps the certificates it has.
+    let listenerTLS: [Int: TLSServerContext]
 
     /// Interns the destination labels of every cluster and endpoint in `registry` (off the request path).
-    public convenience init(table: RouteTable, generation: Int, registry: TelemetryRegistry) {
+    public convenience init(table: RouteTable, generation: Int, registry: TelemetryRegistry,
+                            listenerTLS: [Int: TLSServerContext] = [:]) {
         self.init(table: table, generation: generation, registry: registry,
-                  routePolicies: table.routes.map(ExchangePolicy.init(route:)))
+                  routePolicies: table.routes.map(ExchangePolicy.init(route:)), listenerTLS: listenerTLS)
     }
 
     /// The same, with each route's policy given (tests).
-    init(table: RouteTable, generation: Int, registry: TelemetryRegistry, routePolicies: [ExchangePolicy]) {
+    init(table: RouteTable, generation: Int, registry: TelemetryRegistry, routePolicies: [ExchangePolicy],
+         listenerTLS: [Int: TLSServerContext] = [:]) {
         precondition(routePolicies.count == table.routes.count, "one policy per route")
+        self.listenerTLS = listenerTLS
         self.routePolicies = routePolicies
         self.routeRuntimes = routePolicies.map(RouteRuntime.init)
         self.clusterStatIDs = table.clusters.map { registry.clusterID(for: $0.name) }

@@ -28,3 +28,16 @@ struct ListenerSocket {
     /// The bound `ip:port`, for the access log's %DOWNSTREAM_LOCAL_ADDRESS%.
     var localAddress: [UInt8]
 }
+
+extension TLSServerContext {
+    /// The certificates of Gateway port `port`'s HTTPS servers, picked by SNI, offering h2 and http/1.1 by ALPN;
+    /// nil when the port is plain TCP. Reads the certificate and key files now.
+    public static func gatewayPort(_ port: Int, in table: RouteTable) throws -> TLSServerContext? {
+        guard let index = table.listenerIndex(port: port), let tls = table.listeners[index].tls else { return nil }
+        return try TLSServerContext(
+            servers: tls.servers.map {
+                TLSServerCredentials(hosts: $0.hosts, certificateChainFile: $0.serverCertificate, privateKeyFile: $0.privateKey)
+            },
+            applicationProtocols: [.http2, .http1_1])
+    }
+}

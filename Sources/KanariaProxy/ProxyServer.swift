@@ -1,5 +1,6 @@
 import KanariaPosix
 import KanariaRouting
+import KanariaTLS
 import KanariaTelemetry
 
 /// The data plane: binds the Gateway listeners, runs the workers, publishes new configurations and drains.
@@ -89,9 +90,11 @@ public final class ProxyServer: @unchecked Sendable {
     }
 
     /// Replaces the routing configuration; requests already routed finish with the old one.
-    /// - Parameter generation: the new configuration's number (`kanaria_config_generation`).
-    public func apply(_ table: RouteTable, generation: Int) {
-        control.publish(ConfigSnapshot(table: table, generation: generation, registry: registry))
+    /// - Parameters:
+    ///   - generation: the new configuration's number (`kanaria_config_generation`).
+    ///   - listenerTLS: by Gateway port, certificates to serve new connections with from now on.
+    public func apply(_ table: RouteTable, generation: Int, listenerTLS: [Int: TLSServerContext] = [:]) {
+        control.publish(ConfigSnapshot(table: table, generation: generation, registry: registry, listenerTLS: listenerTLS))
         registry.setConfigGeneration(generation)
     }
 

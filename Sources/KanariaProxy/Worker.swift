@@ -757,6 +757,9 @@ final class Worker {
         self.snapshot = snapshot
         snapshotGeneration = generation
         routing = RoutingState(table: snapshot.table, split: options.split, seed: systemRandom64())
+        for i in listeners.indices {
+            if let tls = snapshot.listenerTLS[listeners[i].gatewayPort] { listeners[i].tls = tls }
+        }
         for host in snapshot.endpointHosts { shard.setHostEjected(host, false) }  // detectors start over
         let waiting = pending
         pending = [:]

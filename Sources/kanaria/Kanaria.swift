@@ -105,13 +105,8 @@ struct ProxyFlags: ParsableArguments {
 
 /// The TLS context of an HTTPS Gateway port: its servers' certificates, picked by SNI; nil for plain ports.
 func tlsContext(for port: Int, in table: RouteTable) throws -> TLSServerContext? {
-    guard let index = table.listenerIndex(port: port), let tls = table.listeners[index].tls else { return nil }
     do {
-        return try TLSServerContext(
-            servers: tls.servers.map {
-                TLSServerCredentials(hosts: $0.hosts, certificateChainFile: $0.serverCertificate, privateKeyFile: $0.privateKey)
-            },
-            applicationProtocols: [.http2, .http1_1])
+        return try TLSServerContext.gatewayPort(port, in: table)
     } catch {
         complain("kanaria: gateway port \(port): \(error)")
         throw ExitCode(1)

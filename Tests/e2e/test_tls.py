@@ -10,7 +10,12 @@ from __future__ import annotations
 
 import http.client
 import json
+import shutil
+import signal
+import socket
 import ssl
+import threading
+import time
 
 import pytest
 
@@ -116,3 +121,80 @@ def test_wrong_certificate_is_refused_by_the_client(tls_gateway, tmp_path):
     with pytest.raises(ssl.SSLCertVerificationError):
         conn.request("GET", "/")
     conn.close()
+
+
+def _served_certificate(port: int) -> bytes:
+    """The DER certificate a new TLS connection to `port` is served (not verified: only compared)."""
+    ctx = ssl.create_default_context()
+    ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as raw, \
+            ctx.wrap_socket(raw, server_hostname="localhost") as tls:
+        return tls.getpeercert(binary_form=True)
+
+
+def test_a_reload_serves_a_renewed_certificate_with_no_failed_request(tls_gateway, tmp_path, kanaria_only):
+    """A certificate renewed in place and a SIGHUP: the next connections get the new certificate, while 8 clients
+    that open a new TLS connection every few requests keep going across the reload without one failure."""
+    proxy, cert, v1, v2 = tls_gateway
+    port = proxy.port_of(443)
+    old_der = ssl.PEM_cert_to_DER_cert(cert.cert.read_text())
+    assert _served_certificate(port) == old_der
+    renewed = self_signed(tmp_path / "renewed")
+    trust = tmp_path / "both.pem"
+    trust.write_text(cert.cert.read_text() + renewed.cert.read_text())
+
+    stop = threading.Event()
+    outcomes: list[list[str]] = [[] for _ in range(8)]
+
+    def client(results: list[str]) -> None:
+        ctx = ssl.create_default_context(cafile=str(trust))
+        while not stop.is_set():
+            conn = http.client.HTTPSConnection("localhost", port, context=ctx, timeout=10)
+            try:
+                for _ in range(3):
+                    conn.request("GET", "/renewal")
+                    resp = conn.getresponse()
+                    resp.read()
+                    results.append(str(resp.status))
+            except (OSError, http.client.HTTPException) as error:
+                results.append(f"{type(error).__name__}: {error}")
+            finally:
+                conn.close()
+
+    threads = [threading.Thread(target=client, args=(outcomes[i],)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    try:
+        deadline = time.monotonic() + 30
+        while min(len(r) for r in outcomes) < 10 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        before = sum(len(r) for r in outcomes)
+        shutil.copyfile(renewed.cert, cert.cert)
+        shutil.copyfile(renewed.key, cert.key)
+        proxy.proc.send_signal(signal.SIGHUP)
+        reloaded = proxy.output.wait_for(lambda lines: any("configuration reloaded" in l for l in lines), 10, proxy.proc)
+        assert reloaded, proxy.output.text(last=50)
+        new_der = ssl.PEM_cert_to_DER_cert(renewed.cert.read_text())
+        assert _served_certificate(port) == new_der
+        while sum(len(r) for r in outcomes) < before + 200 and time.monotonic() < deadline:
+            time.sleep(0.01)
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join()
+    results = [r for rs in outcomes for r in rs]
+    assert len(results) >= before + 200, "the clients stalled across the reload"
+    failures = [r for r in results if r != "200"]
+    assert failures == [], failures[:5]
+
+
+def test_a_reload_with_a_broken_certificate_keeps_serving_the_old_one(tls_gateway, kanaria_only):
+    proxy, cert, v1, v2 = tls_gateway
+    port = proxy.port_of(443)
+    old_der = ssl.PEM_cert_to_DER_cert(cert.cert.read_text())
+    cert.cert.write_text("-----BEGIN CERTIFICATE-----\nnot a certificate\n-----END CERTIFICATE-----\n")
+    proxy.proc.send_signal(signal.SIGHUP)
+    failed = proxy.output.wait_for(lambda lines: any("reload failed" in l for l in lines), 10, proxy.proc)
+    assert failed, proxy.output.text(last=50)
+    assert str(cert.cert) in proxy.output.text(last=50), "the diagnostic does not name the certificate file"
+    assert _served_certificate(port) == old_der
