@@ -114,11 +114,12 @@ public struct PeriodicTimer: ~Copyable {
     }
 }
 
-/// Monotonic time in milliseconds (coarse: a vDSO read, no system call).
+/// Monotonic time in milliseconds, truncated (a vDSO read, no system call). Not the coarse clock: that one lags
+/// by up to a scheduler tick, and a deadline armed from a lagging reading fires early.
 @inline(__always)
 public func monotonicMilliseconds() -> Int64 {
     var now = timespec()
-    clock_gettime(CLOCK_MONOTONIC_COARSE, &now)
+    clock_gettime(CLOCK_MONOTONIC, &now)
     return Int64(now.tv_sec) * 1000 + Int64(now.tv_nsec) / 1_000_000
 }
 

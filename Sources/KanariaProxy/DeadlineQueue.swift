@@ -60,17 +60,20 @@ struct DeadlineQueue {
         siftDown(last.heapIndex)
     }
 
-    /// Removes and returns the earliest slot whose time is `now` or before; nil when none is due.
+    /// Removes and returns the earliest slot whose time is before `now`; nil when none is due. Strictly before:
+    /// the clock is in whole milliseconds, so a slot armed at reading r for d ms fires only once the clock has
+    /// passed r + d, never less than d ms after it was armed.
     mutating func popDue(now: Int64) -> DeadlineSlot? {
-        guard let first = heap.first, first.time <= now else { return nil }
+        guard let first = heap.first, first.time < now else { return nil }
         cancel(first)
         return first
     }
 
-    /// Milliseconds until the earliest deadline (0 when one is due), or -1 when there is none: epoll_wait's timeout.
+    /// Milliseconds until the earliest deadline is due (0 when one is), or -1 when there is none: epoll_wait's
+    /// timeout.
     func waitMilliseconds(now: Int64) -> Int32 {
         guard let next = heap.first?.time else { return -1 }
-        return next <= now ? 0 : Int32(clamping: next - now)
+        return next < now ? 0 : Int32(clamping: next - now + 1)
     }
 
     private mutating func swapEntries(_ a: Int, _ b: Int) {

@@ -140,7 +140,7 @@ final class Worker {
         if control.generation != snapshotGeneration { adoptNewSnapshot() }
         let events = network.poll()
         for (token, readiness) in events { dispatch(token, readiness) }
-        let due = deadlines.nextTime.map { $0 <= now } ?? false
+        let due = deadlines.nextTime.map { $0 < now } ?? false
         _ = endTurn()
         return !events.isEmpty || due
     }

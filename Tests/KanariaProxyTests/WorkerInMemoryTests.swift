@@ -93,15 +93,15 @@ struct WorkerInMemoryTests {
         #expect(h.network.receive(client).hasPrefix("HTTP/1.1 200 OK\r\n"))
     }
 
-    /// A route timeout of 500 ms in front of an endpoint that never answers: nothing at 499 ms, then 504 with
-    /// Envoy's body, and the upstream connection is closed.
+    /// A route timeout of 500 ms in front of an endpoint that never answers: nothing while the millisecond clock
+    /// reads 500 ms (the deadline has not passed), then 504 with Envoy's body, and the upstream connection is closed.
     @Test func routeTimeoutAnswersGatewayTimeoutOnTime() throws {
         let h = try Harness(endpoints: 1, policy: ExchangePolicy(timeoutMilliseconds: 500))
         let client = h.network.dial(h.listener)
         h.network.send(client, "GET /slow HTTP/1.1\r\nhost: example.com\r\n\r\n")
         h.worker.settle()
         #expect(h.received(endpoint: 0).hasPrefix("GET /slow"))
-        h.network.now += 499
+        h.network.now += 500
         h.worker.settle()
         #expect(h.network.receive(client).isEmpty)
         h.network.now += 1
@@ -139,10 +139,10 @@ struct WorkerInMemoryTests {
         h.network.send(client, "GET / HTTP/1.1\r\nhost: example.com\r\n\r\n")
         h.worker.settle()
         #expect(h.endpoints[1].connections.isEmpty)
-        h.network.now += 249
+        h.network.now += 250
         h.worker.settle()
         #expect(h.endpoints[1].connections.isEmpty)
-        h.network.now += 1  // the timeout: a connect failure, retried after a back-off below 25 ms
+        h.network.now += 1  // past the timeout: a connect failure, retried after a back-off below 25 ms
         h.worker.settle()
         h.network.now += 25
         h.worker.settle()
