@@ -1,3 +1,5 @@
+import KanariaJSON
+
 /// Builds JSON text without Foundation: the admin API's answers are small and written once per request.
 struct JSONWriter {
     private(set) var text = ""
@@ -60,21 +62,5 @@ struct JSONWriter {
         needsComma[needsComma.count - 1] = true
     }
 
-    private mutating func appendString(_ string: String) {
-        text += "\""
-        for scalar in string.unicodeScalars {
-            switch scalar {
-            case "\"": text += "\\\""
-            case "\\": text += "\\\\"
-            case "\n": text += "\\n"
-            case "\r": text += "\\r"
-            case "\t": text += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                text += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: text.unicodeScalars.append(scalar)
-            }
-        }
-        text += "\""
-    }
+    private mutating func appendString(_ string: String) { appendJSONString(string, to: &text) }
 }

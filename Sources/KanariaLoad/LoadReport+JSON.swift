@@ -1,3 +1,5 @@
+import KanariaJSON
+
 /// The report as one JSON object, for CI:
 /// `{"requests", "errors", "errors_by_kind", "duration_s", "rate": {"target", "achieved"}, "versions": {NAME: {"count",
 /// "share", "expected", "deviation_pp", "ci99": [lo, hi], "latency_ms": {"p50", "p90", "p99", "p99_9", "max"},
@@ -46,23 +48,8 @@ extension LoadReport {
 
     /// A JSON string literal.
     static func string(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 {
-                    let hex = String(scalar.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out + "\""
+        var out = ""
+        appendJSONString(text, to: &out)
+        return out
     }
 }
