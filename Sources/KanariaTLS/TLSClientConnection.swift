@@ -53,13 +53,7 @@ public final class TLSClientConnection {
     public var hasBufferedInput: Bool { SSL_has_pending(ssl) == 1 }
 
     /// The protocol the server chose by ALPN; nil when it chose none (speak HTTP/1.1).
-    public var negotiatedProtocol: ApplicationProtocol? {
-        var data: UnsafePointer<UInt8>?
-        var length: UInt32 = 0
-        SSL_get0_alpn_selected(ssl, &data, &length)
-        guard let data, length > 0 else { return nil }
-        return ApplicationProtocol(identifier: UnsafeRawBufferPointer(start: data, count: Int(length)))
-    }
+    public var negotiatedProtocol: ApplicationProtocol? { SSLReading.negotiatedProtocol(ssl) }
 
     /// "TLSv1.3".
     public var protocolVersion: String { String(cString: SSL_get_version(ssl)) }
@@ -81,16 +75,8 @@ public final class TLSClientConnection {
             buffers.pointee.input = input
             defer { buffers.pointee.input = nil }
             if !handshakeComplete, let end = advanceHandshake() { return end }
-            var total = 0
-            while plaintext.writableCount > 0 {
-                var count = 0
-                let space = plaintext.writable
-                if SSL_read_ex(ssl, space.baseAddress, space.count, &count) == 1 {
-                    plaintext.didWrite(count)
-                    total += count
-                    continue
-                }
-                guard let end = stop(SSL_get_error(ssl, 0)) else { break }
+            let (total, error) = SSLReading.decrypt(ssl, into: &plaintext)
+            if let error, let end = stop(error) {
                 finalRead = end
                 return total > 0 ? .data(total) : end
             }

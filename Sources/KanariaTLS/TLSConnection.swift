@@ -76,13 +76,7 @@ public final class TLSConnection {
 
     /// The protocol agreed by ALPN; nil when the client offered none that the server offers (then speak HTTP/1.1),
     /// or before the handshake has got that far.
-    public var negotiatedProtocol: ApplicationProtocol? {
-        var data: UnsafePointer<UInt8>?
-        var length: UInt32 = 0
-        SSL_get0_alpn_selected(ssl, &data, &length)
-        guard let data, length > 0 else { return nil }
-        return ApplicationProtocol(identifier: UnsafeRawBufferPointer(start: data, count: Int(length)))
-    }
+    public var negotiatedProtocol: ApplicationProtocol? { SSLReading.negotiatedProtocol(ssl) }
 
     /// The host name the client asked for by SNI, if any.
     public var serverName: String? {
@@ -105,24 +99,11 @@ public final class TLSConnection {
         return withUnsafeMutablePointer(to: &ciphertext) { input in
             buffers.pointee.input = input
             defer { buffers.pointee.input = nil }
-            var total = 0
-            while plaintext.writableCount > 0 {
-                var count = 0
-                let space = plaintext.writable
-                if SSL_read_ex(ssl, space.baseAddress, space.count, &count) == 1 {
-                    plaintext.didWrite(count)
-                    total += count
-                    continue
-                }
-                switch readStop(SSL_get_error(ssl, 0)) {
-                case nil:
-                    return total > 0 ? .data(total) : .wantMoreCiphertext
-                case let end?:
-                    finalRead = end
-                    return total > 0 ? .data(total) : end
-                }
-            }
-            return .data(total)
+            let (total, error) = SSLReading.decrypt(ssl, into: &plaintext)
+            guard let error else { return .data(total) }  // plaintext is full
+            guard let end = readStop(error) else { return total > 0 ? .data(total) : .wantMoreCiphertext }
+            finalRead = end
+            return total > 0 ? .data(total) : end
         }
     }
 
